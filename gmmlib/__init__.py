@@ -1,0 +1,15 @@
+"""gmmlib: Gaussian mixtures by EM, implemented one equation at a time.
+
+The functional core mirrors the book's derivation:
+
+- :mod:`gmmlib.gaussian`: the density and its gradient with respect to Σ;
+- :mod:`gmmlib.em`: responsibilities, the log-likelihood, its gradient, and the
+  E- and M-steps;
+- :mod:`gmmlib.numdiff`: finite differences with respect to a matrix, the
+  independent route by which every gradient is checked.
+
+:class:`gmmlib.GaussianMixture` is the estimator: scikit-learn's API, a fused
+block-wise EM iteration, optional per-iteration history.
+"""
+
+__version__ = "0.1.0"
