@@ -12,4 +12,8 @@ The functional core mirrors the book's derivation:
 block-wise EM iteration, optional per-iteration history.
 """
 
+from gmmlib import em, gaussian, numdiff
+
 __version__ = "0.1.0"
+
+__all__ = ["em", "gaussian", "numdiff"]

@@ -1,0 +1,367 @@
+"""Input checks shared by the functional core.
+
+Each check returns the validated array (as a float array) or raises a
+``ValueError`` that names the parameter, says what is wrong and what to do, so a
+user's mistake never surfaces as a numpy traceback or as NaN further down.
+"""
+
+import numpy as np
+import scipy.linalg
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+_COLLAPSE_HINT = (
+    "a component may have collapsed onto too few points: increase reg_covar "
+    "(e.g. 1e-6), use fewer components, or scale the data"
+)
+
+
+def float_dtype(*arrays):
+    """Common float dtype of ``arrays``: float32 if all are float32, else float64."""
+    dtype = np.result_type(*arrays)
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def _as_float_array(value, name, dtype=None):
+    """``value`` as a float ndarray; a clear error for non-numeric input."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must be a numeric array; it could not be converted ({exc})."
+        ) from exc
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{name} must be a real numeric array; got dtype {array.dtype}. "
+            f"Convert it with np.asarray({name}, dtype=float)."
+        )
+    if dtype is None:
+        dtype = float_dtype(array)
+    return array.astype(dtype, copy=False)
+
+
+def _check_finite(array, name):
+    if not np.all(np.isfinite(array)):
+        bad = np.argwhere(~np.isfinite(array))
+        raise ValueError(
+            f"{name} contains NaN or infinity ({len(bad)} entries, the first at "
+            f"index {tuple(int(i) for i in bad[0])}); remove or impute them first."
+        )
+
+
+def _sum_tolerance(dtype):
+    return max(1e-6, float(np.sqrt(np.finfo(dtype).eps)))
+
+
+def check_X(X, name="X", *, allow_1d=False):
+    """Validate a data matrix.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Data; with ``allow_1d=True`` a 1-D array is one sample of shape
+        (n_features,).
+    name : str
+        The parameter name used in error messages.
+    allow_1d : bool
+        Accept a single sample given as a 1-D array.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        float32 stays float32; any other numeric dtype becomes float64.
+    single : bool
+        True if a 1-D sample was given (and reshaped to one row).
+    """
+    X = _as_float_array(X, name)
+    single = False
+    if X.ndim == 1 and allow_1d:
+        X, single = X[np.newaxis, :], True
+    if X.ndim != 2:
+        one_d = " or a 1-D single sample" if allow_1d else ""
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_samples, n_features){one_d}; "
+            f"got shape {X.shape}. Use {name}.reshape(-1, 1) for one feature or "
+            f"{name}.reshape(1, -1) for one sample."
+        )
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(
+            f"{name} must have at least one sample and one feature; got shape "
+            f"{X.shape}."
+        )
+    _check_finite(X, name)
+    return X, single
+
+
+def check_weights(weights, n_components=None, dtype=None):
+    """Validate mixing weights: shape (n_components,), nonnegative, sum 1.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_components,)
+    """
+    weights = _as_float_array(weights, "weights", dtype)
+    if weights.ndim != 1 or weights.shape[0] == 0:
+        raise ValueError(
+            f"weights must be a 1-D array of shape (n_components,); got shape "
+            f"{weights.shape}."
+        )
+    if n_components is not None and weights.shape[0] != n_components:
+        raise ValueError(
+            f"weights has {weights.shape[0]} entries but there are {n_components} "
+            "components (the length of means); give one weight per component."
+        )
+    _check_finite(weights, "weights")
+    if np.any(weights < 0):
+        k = int(np.argmax(weights < 0))
+        raise ValueError(
+            f"weights must be nonnegative; weights[{k}] = {weights[k]:g}. Mixing "
+            "weights are probabilities."
+        )
+    total = float(np.sum(weights, dtype=np.float64))
+    if abs(total - 1.0) > _sum_tolerance(weights.dtype):
+        raise ValueError(
+            f"weights must sum to 1; they sum to {total:.10g}. Normalise them with "
+            "weights / weights.sum()."
+        )
+    return weights
+
+
+def check_means(means, n_components=None, n_features=None, dtype=None):
+    """Validate component means of shape (n_components, n_features).
+
+    Returns
+    -------
+    means : ndarray of shape (n_components, n_features)
+    """
+    means = _as_float_array(means, "means", dtype)
+    if means.ndim != 2:
+        raise ValueError(
+            "means must be a 2-D array of shape (n_components, n_features); got "
+            f"shape {means.shape}. For one component use means.reshape(1, -1)."
+        )
+    if n_components is not None and means.shape[0] != n_components:
+        raise ValueError(
+            f"means has {means.shape[0]} rows but there are {n_components} "
+            "components; give one mean per component."
+        )
+    if n_features is not None and means.shape[1] != n_features:
+        raise ValueError(
+            f"means has {means.shape[1]} columns but X has {n_features} features; "
+            "each mean must live in the same space as the data."
+        )
+    _check_finite(means, "means")
+    return means
+
+
+def check_covariance_type(covariance_type):
+    """Validate ``covariance_type`` against scikit-learn's four names."""
+    if covariance_type not in COVARIANCE_TYPES:
+        raise ValueError(
+            f"covariance_type must be one of {COVARIANCE_TYPES}; got "
+            f"{covariance_type!r}."
+        )
+    return covariance_type
+
+
+def check_symmetric(matrix, name):
+    """Raise unless ``matrix`` (d, d) is symmetric up to rounding."""
+    scale = float(np.max(np.abs(matrix))) if matrix.size else 0.0
+    tol = float(np.sqrt(np.finfo(matrix.dtype).eps)) * max(scale, 1e-300)
+    if np.max(np.abs(matrix - matrix.T)) > tol:
+        raise ValueError(
+            f"{name} is not symmetric; a covariance matrix must equal its "
+            f"transpose. Symmetrise it with ({name} + {name}.T) / 2, or, to "
+            "differentiate numerically with respect to a covariance, use "
+            "gmmlib.numdiff.matrix_gradient(..., symmetric=True)."
+        )
+
+
+def cholesky_or_raise(matrix, name):
+    """Lower Cholesky factor of a symmetric matrix, or a ValueError naming it.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (d, d)
+    name : str
+        How to call the matrix in the error message, e.g. ``"covariances[2]"``.
+
+    Returns
+    -------
+    L : ndarray of shape (d, d)
+        Lower triangular with ``L @ L.T == matrix``.
+    """
+    check_symmetric(matrix, name)
+    try:
+        return scipy.linalg.cholesky(matrix, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            f"{name} is not positive definite (Cholesky failed); {_COLLAPSE_HINT}."
+        ) from None
+
+
+def check_square(matrix, name):
+    """Validate a finite square 2-D matrix (not necessarily symmetric)."""
+    matrix = _as_float_array(matrix, name)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.size == 0:
+        raise ValueError(
+            f"{name} must be a square 2-D matrix of shape (d, d); got shape "
+            f"{matrix.shape}."
+        )
+    _check_finite(matrix, name)
+    return matrix
+
+
+def check_covariance(cov, n_features=None, name="cov", dtype=None):
+    """Validate one covariance matrix (d, d): symmetric positive definite.
+
+    Returns
+    -------
+    cov : ndarray of shape (d, d)
+    L : ndarray of shape (d, d)
+        Its lower Cholesky factor.
+    """
+    cov = _as_float_array(cov, name, dtype)
+    if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
+        raise ValueError(
+            f"{name} must be a square matrix of shape (n_features, n_features); "
+            f"got shape {cov.shape}."
+        )
+    if n_features is not None and cov.shape[0] != n_features:
+        raise ValueError(
+            f"{name} has shape {cov.shape} but X has {n_features} features; it "
+            f"must be ({n_features}, {n_features})."
+        )
+    _check_finite(cov, name)
+    return cov, cholesky_or_raise(cov, name)
+
+
+def check_covariances(
+    covariances, n_components, n_features, covariance_type="full", dtype=None
+):
+    """Validate covariances of any of the four shapes and expand them to full.
+
+    Parameters
+    ----------
+    covariances : array-like
+        ``full`` (n_components, n_features, n_features); ``tied``
+        (n_features, n_features); ``diag`` (n_components, n_features);
+        ``spherical`` (n_components,).
+    n_components, n_features : int
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    dtype : numpy dtype, optional
+
+    Returns
+    -------
+    full : ndarray of shape (n_components, n_features, n_features)
+        One covariance matrix per component.
+    cholesky : ndarray of shape (n_components, n_features, n_features)
+        Their lower Cholesky factors.
+    """
+    check_covariance_type(covariance_type)
+    covariances = _as_float_array(covariances, "covariances", dtype)
+    K, d = n_components, n_features
+    expected = {
+        "full": (K, d, d),
+        "tied": (d, d),
+        "diag": (K, d),
+        "spherical": (K,),
+    }[covariance_type]
+    if covariances.shape != expected:
+        raise ValueError(
+            f"covariances with covariance_type={covariance_type!r} must have shape "
+            f"{expected} for {K} components and {d} features; got shape "
+            f"{covariances.shape}."
+        )
+    _check_finite(covariances, "covariances")
+    if covariance_type in ("diag", "spherical"):
+        if np.any(covariances <= 0):
+            index = tuple(int(i) for i in np.argwhere(covariances <= 0)[0])
+            raise ValueError(
+                f"covariances{list(index)} = {covariances[index]:g} is not a "
+                f"positive variance; {_COLLAPSE_HINT}."
+            )
+        variances = np.broadcast_to(
+            covariances if covariance_type == "diag" else covariances[:, None], (K, d)
+        )
+        full = variances[:, :, None] * np.eye(d, dtype=covariances.dtype)
+        return full, np.sqrt(full)
+    if covariance_type == "tied":
+        L = cholesky_or_raise(covariances, "covariances")
+        return (
+            np.broadcast_to(covariances, (K, d, d)),
+            np.broadcast_to(L, (K, d, d)),
+        )
+    cholesky = np.empty_like(covariances)
+    for k in range(K):
+        cholesky[k] = cholesky_or_raise(covariances[k], f"covariances[{k}]")
+    return covariances, cholesky
+
+
+def check_resp(resp, n_samples=None, dtype=None):
+    """Validate responsibilities: (n_samples, n_components), rows sum to 1.
+
+    Returns
+    -------
+    resp : ndarray of shape (n_samples, n_components)
+    """
+    resp = _as_float_array(resp, "resp", dtype)
+    if resp.ndim != 2 or resp.shape[1] == 0:
+        raise ValueError(
+            "resp must be a 2-D array of shape (n_samples, n_components); got "
+            f"shape {resp.shape}."
+        )
+    if n_samples is not None and resp.shape[0] != n_samples:
+        raise ValueError(
+            f"resp has {resp.shape[0]} rows but X has {n_samples} samples; give "
+            "one row of responsibilities per sample."
+        )
+    _check_finite(resp, "resp")
+    if np.any(resp < 0):
+        n, k = np.argwhere(resp < 0)[0]
+        raise ValueError(
+            f"resp must be nonnegative; resp[{n}, {k}] = {resp[n, k]:g}. "
+            "Responsibilities are posterior probabilities."
+        )
+    sums = np.sum(resp, axis=1, dtype=np.float64)
+    bad = np.abs(sums - 1.0) > _sum_tolerance(resp.dtype)
+    if np.any(bad):
+        n = int(np.argmax(bad))
+        raise ValueError(
+            f"resp rows must sum to 1; row {n} sums to {sums[n]:.10g}. Compute "
+            "resp with gmmlib.em.responsibilities or normalise it with "
+            "resp / resp.sum(axis=1, keepdims=True)."
+        )
+    return resp
+
+
+def check_reg_covar(reg_covar):
+    """Validate ``reg_covar``: a finite nonnegative float."""
+    try:
+        value = float(reg_covar)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"reg_covar must be a nonnegative float; got {reg_covar!r}."
+        ) from None
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(
+            f"reg_covar must be a finite nonnegative float (e.g. 1e-6); got {value}."
+        )
+    return value
+
+
+def check_mean(mean, n_features, dtype=None):
+    """Validate one mean vector of shape (n_features,).
+
+    Returns
+    -------
+    mean : ndarray of shape (n_features,)
+    """
+    mean = _as_float_array(mean, "mean", dtype)
+    if mean.ndim != 1 or mean.shape[0] != n_features:
+        raise ValueError(
+            f"mean must be a 1-D array of shape ({n_features},) to match the "
+            f"{n_features} features of X; got shape {mean.shape}."
+        )
+    _check_finite(mean, "mean")
+    return mean

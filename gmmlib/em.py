@@ -1,0 +1,438 @@
+"""EM for Gaussian mixtures, one function per formula of the book.
+
+Chapters 1, 3, 4 and 6: responsibilities, the log-likelihood and its gradient
+with respect to each Σ_k, the expected complete-data log-likelihood Q, and
+the M-step updates of π_k, μ_k and Σ_k (all four covariance shapes).
+
+This is the book's reference implementation: clear rather than fast, each
+function vectorised over the samples. :class:`gmmlib.GaussianMixture` has the
+fused fast path.
+
+Shapes: ``X`` (n_samples, n_features), ``weights`` (n_components,), ``means``
+(n_components, n_features), ``resp`` (n_samples, n_components). Covariances
+have scikit-learn's shapes for their ``covariance_type``: ``"full"``
+(n_components, n_features, n_features), ``"tied"`` (n_features, n_features),
+``"diag"`` (n_components, n_features), ``"spherical"`` (n_components,).
+"""
+
+import numpy as np
+import scipy.linalg
+from scipy.special import logsumexp, xlogy
+
+from gmmlib._validation import (
+    check_covariance_type,
+    check_covariances,
+    check_means,
+    check_reg_covar,
+    check_resp,
+    check_weights,
+    check_X,
+    float_dtype,
+)
+from gmmlib.gaussian import _log_pdf_cholesky
+
+__all__ = [
+    "e_step",
+    "expected_complete_log_likelihood",
+    "log_likelihood",
+    "log_likelihood_grad_cov",
+    "m_step",
+    "responsibilities",
+    "update_covariances",
+    "update_means",
+    "update_weights",
+]
+
+_COLLAPSE_FIX = (
+    "increase reg_covar (e.g. 1e-6), use fewer components, or choose a "
+    "covariance_type with fewer parameters ('diag' or 'spherical')"
+)
+
+
+def _check_parameters(X, weights, means, covariances, covariance_type):
+    """Validate a mixture and X; covariances expanded to full with Cholesky factors."""
+    X, _ = check_X(X)
+    means = check_means(means, n_features=X.shape[1])
+    weights = check_weights(weights, n_components=means.shape[0])
+    full, cholesky = check_covariances(
+        covariances, means.shape[0], X.shape[1], covariance_type
+    )
+    dtype = float_dtype(X, weights, means, full)
+    return tuple(
+        array.astype(dtype, copy=False) for array in (X, weights, means, full, cholesky)
+    )
+
+
+def _log_weighted_densities(X, weights, means, cholesky):
+    """ln π_k + ln N(x_n | μ_k, Σ_k), shape (n_samples, n_components)."""
+    # ln 0 = -inf is right for a component of weight 0: it explains no point.
+    log_weights = np.log(weights, out=np.full_like(weights, -np.inf), where=weights > 0)
+    log_densities = np.stack(
+        [_log_pdf_cholesky(X, means[k], cholesky[k]) for k in range(len(weights))],
+        axis=1,
+    )
+    return log_weights + log_densities
+
+
+def _log_mixture_density(weighted):
+    """ln Σ_k π_k N(x_n | μ_k, Σ_k) per sample, by logsumexp; a ValueError if -inf."""
+    log_density = logsumexp(weighted, axis=1)
+    if np.any(np.isneginf(log_density)):
+        n = int(np.argmax(np.isneginf(log_density)))
+        raise ValueError(
+            f"X[{n}] is so far from every component that its log-density "
+            "overflows to -inf; scale or standardise the data."
+        )
+    return log_density
+
+
+def responsibilities(X, weights, means, covariances, covariance_type="full"):
+    """Posterior probability γ(z_nk) that component k generated x_n.
+
+    γ(z_nk) = π_k N(x_n | μ_k, Σ_k) / Σ_j π_j N(x_n | μ_j, Σ_j), with the mixing
+    weights (the source proof drops them). Computed in log space with
+    ``scipy.special.logsumexp``, so a point far from every component gets
+    finite responsibilities rather than 0/0. See :eq:`eq-responsibility`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    weights : array-like of shape (n_components,)
+        Nonnegative, summing to 1.
+    means : array-like of shape (n_components, n_features)
+    covariances : array-like
+        Shape (n_components, n_features, n_features) for ``"full"``; see the
+        module docstring for the other types.
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+
+    Returns
+    -------
+    resp : ndarray of shape (n_samples, n_components)
+        Each row sums to 1.
+    """
+    X, weights, means, _, cholesky = _check_parameters(
+        X, weights, means, covariances, covariance_type
+    )
+    weighted = _log_weighted_densities(X, weights, means, cholesky)
+    log_resp = weighted - _log_mixture_density(weighted)[:, None]
+    return np.exp(log_resp)
+
+
+def e_step(X, weights, means, covariances, covariance_type="full"):
+    """The E-step: responsibilities under the current parameters.
+
+    Same as :func:`responsibilities`. See :eq:`eq-responsibility`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    weights : array-like of shape (n_components,)
+    means : array-like of shape (n_components, n_features)
+    covariances : array-like
+        Shape for ``covariance_type`` (full: (n_components, n_features,
+        n_features)).
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+
+    Returns
+    -------
+    resp : ndarray of shape (n_samples, n_components)
+    """
+    return responsibilities(X, weights, means, covariances, covariance_type)
+
+
+def log_likelihood(X, weights, means, covariances, covariance_type="full"):
+    """The total log-likelihood L = Σ_n ln Σ_k π_k N(x_n | μ_k, Σ_k).
+
+    The total over samples, as in the source proof (scikit-learn's ``score``
+    is this divided by n_samples). The inner sum is the mixture density
+    :eq:`eq-mixture`, taken in log space. See :eq:`eq-log-likelihood`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    weights : array-like of shape (n_components,)
+    means : array-like of shape (n_components, n_features)
+    covariances : array-like
+        Shape for ``covariance_type`` (full: (n_components, n_features,
+        n_features)).
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+
+    Returns
+    -------
+    L : float
+    """
+    X, weights, means, _, cholesky = _check_parameters(
+        X, weights, means, covariances, covariance_type
+    )
+    weighted = _log_weighted_densities(X, weights, means, cholesky)
+    return float(np.sum(_log_mixture_density(weighted)))
+
+
+def log_likelihood_grad_cov(X, weights, means, covariances, symmetric=False):
+    """Gradient of the log-likelihood with respect to each covariance Σ_k.
+
+    ∂L/∂Σ_k = −½ Σ_n γ(z_nk) (Σ_k⁻¹ − Σ_k⁻¹ (x_n − μ_k)(x_n − μ_k)ᵀ Σ_k⁻¹),
+    entries of Σ_k treated as independent, as in the source proof. Setting it
+    to zero is the stationarity condition :eq:`eq-stationarity`.
+    See :eq:`eq-loglik-grad`.
+
+    With ``symmetric=True`` the result is the gradient with respect to the free
+    entries of a symmetric Σ_k (Σ_ij and Σ_ji moved together), 2G − diag(G)
+    for the independent-entry gradient G. See :eq:`eq-sym-grad`. Both vanish at
+    the same points.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    weights : array-like of shape (n_components,)
+    means : array-like of shape (n_components, n_features)
+    covariances : array-like of shape (n_components, n_features, n_features)
+        Full covariances, symmetric positive definite.
+    symmetric : bool, default=False
+        Return 2G − diag(G) instead of G.
+
+    Returns
+    -------
+    grad : ndarray of shape (n_components, n_features, n_features)
+        ``grad[k]`` is ∂L/∂Σ_k.
+    """
+    X, weights, means, _, cholesky = _check_parameters(
+        X, weights, means, covariances, "full"
+    )
+    weighted = _log_weighted_densities(X, weights, means, cholesky)
+    resp = np.exp(weighted - _log_mixture_density(weighted)[:, None])
+    n_components, n_features = means.shape
+    identity = np.eye(n_features, dtype=X.dtype)
+    grad = np.empty((n_components, n_features, n_features), dtype=X.dtype)
+    for k in range(n_components):
+        factor = (cholesky[k], True)
+        precision = scipy.linalg.cho_solve(factor, identity, check_finite=False)
+        # Row n of w is Σ_k⁻¹ (x_n − μ_k).
+        w = scipy.linalg.cho_solve(factor, (X - means[k]).T, check_finite=False).T
+        # Σ_n γ_nk (Σ⁻¹ − w_n w_nᵀ) = N_k Σ⁻¹ − Σ_n γ_nk w_n w_nᵀ, no (n, d, d) array.
+        weighted_outer = np.einsum("n,ni,nj->ij", resp[:, k], w, w)
+        grad[k] = -0.5 * (resp[:, k].sum() * precision - weighted_outer)
+    if symmetric:
+        return 2.0 * grad - identity * grad
+    return grad
+
+
+def expected_complete_log_likelihood(
+    X, resp, weights, means, covariances, covariance_type="full"
+):
+    """Q(θ, θ_old) = Σ_n Σ_k γ(z_nk) [ln π_k + ln N(x_n | μ_k, Σ_k)].
+
+    ``resp`` holds γ computed at θ_old; ``weights``, ``means``,
+    ``covariances`` are θ. The M-step maximizes Q over θ with γ fixed.
+    Terms with γ(z_nk) = 0 contribute 0 even when π_k = 0. See
+    :eq:`eq-q-function`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    resp : array-like of shape (n_samples, n_components)
+        Rows sum to 1.
+    weights : array-like of shape (n_components,)
+    means : array-like of shape (n_components, n_features)
+    covariances : array-like
+        Shape for ``covariance_type`` (full: (n_components, n_features,
+        n_features)).
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+
+    Returns
+    -------
+    Q : float
+    """
+    X, weights, means, _, cholesky = _check_parameters(
+        X, weights, means, covariances, covariance_type
+    )
+    resp = check_resp(resp, n_samples=X.shape[0])
+    if resp.shape[1] != weights.shape[0]:
+        raise ValueError(
+            f"resp has {resp.shape[1]} columns but there are {weights.shape[0]} "
+            "components; give one column per component."
+        )
+    log_densities = _log_weighted_densities(X, np.ones_like(weights), means, cholesky)
+    return float(np.sum(xlogy(resp, weights)) + np.sum(resp * log_densities))
+
+
+def _check_X_resp(X, resp):
+    X, _ = check_X(X)
+    resp = check_resp(resp, n_samples=X.shape[0])
+    dtype = float_dtype(X, resp)
+    return X.astype(dtype, copy=False), resp.astype(dtype, copy=False)
+
+
+def _component_totals(resp, covariance_type="full"):
+    """N_k, with a ValueError for a component no point is responsible for."""
+    nk = resp.sum(axis=0)
+    empty = nk < np.finfo(resp.dtype).tiny
+    if covariance_type != "tied" and np.any(empty):
+        k = int(np.argmax(empty))
+        raise ValueError(
+            f"component {k} has N_k = {nk[k]:g}: no point is responsible for it, "
+            "so its mean and covariance are undefined. Use fewer components or "
+            "reinitialise this component (e.g. from a random data point)."
+        )
+    return nk
+
+
+def update_weights(resp):
+    """M-step for the mixing weights: π_k^new = N_k / N, N_k = Σ_n γ(z_nk).
+
+    Maximizes Q over π on the simplex (Lagrange multiplier for Σ_k π_k = 1).
+    See :eq:`eq-pi-new` and :eq:`eq-nk`.
+
+    Parameters
+    ----------
+    resp : array-like of shape (n_samples, n_components)
+        Rows sum to 1.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_components,)
+        Nonnegative, summing to 1.
+    """
+    resp = check_resp(resp)
+    nk = resp.sum(axis=0)
+    return nk / nk.sum()
+
+
+def update_means(X, resp):
+    """M-step for the means: μ_k^new = (1/N_k) Σ_n γ(z_nk) x_n.
+
+    See :eq:`eq-mu-new`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    resp : array-like of shape (n_samples, n_components)
+
+    Returns
+    -------
+    means : ndarray of shape (n_components, n_features)
+
+    Raises
+    ------
+    ValueError
+        If some N_k is 0 (no point is responsible for component k).
+    """
+    X, resp = _check_X_resp(X, resp)
+    nk = _component_totals(resp)
+    return (resp.T @ X) / nk[:, None]
+
+
+def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
+    """M-step for the covariances, about the given means (the theorem).
+
+    Σ_k^new = (1/N_k) Σ_n γ(z_nk) (x_n − μ_k)(x_n − μ_k)ᵀ, plus ``reg_covar``
+    on the diagonal. Pass the new means (:func:`update_means`) to get the
+    update of the book. See :eq:`eq-sigma-new`.
+
+    The other shapes (scikit-learn's): ``"diag"`` keeps the diagonal of the
+    full update (:eq:`eq-sigma-diag`); ``"spherical"`` its trace / d
+    (:eq:`eq-sigma-spherical`); ``"tied"`` one matrix Σ_k N_k Σ_k / N shared
+    by all components (:eq:`eq-sigma-tied`). ``reg_covar`` is added to every
+    variance in each case.
+
+    The sums run over the centred points x_n − μ_k, never over raw moments
+    E[x xᵀ] − μ μᵀ, so data far from the origin (offset by 1e8, say) lose no
+    digits, and float32 variances stay nonnegative.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    resp : array-like of shape (n_samples, n_components)
+        Rows sum to 1.
+    means : array-like of shape (n_components, n_features)
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+    reg_covar : float, default=0.0
+        Nonnegative, added to the diagonal of each covariance.
+
+    Returns
+    -------
+    covariances : ndarray
+        ``"full"`` (n_components, n_features, n_features); ``"tied"``
+        (n_features, n_features); ``"diag"`` (n_components, n_features);
+        ``"spherical"`` (n_components,).
+
+    Raises
+    ------
+    ValueError
+        If a component has N_k = 0, or an updated covariance is not positive
+        definite (its weighted points do not span the space: a collapse).
+    """
+    check_covariance_type(covariance_type)
+    reg_covar = check_reg_covar(reg_covar)
+    X, resp = _check_X_resp(X, resp)
+    n_components = resp.shape[1]
+    means = check_means(means, n_components, X.shape[1]).astype(X.dtype, copy=False)
+    nk = _component_totals(resp, covariance_type)
+    n_features = X.shape[1]
+
+    diff = X[:, None, :] - means[None, :, :]  # (n, K, d): x_n − μ_k
+    if covariance_type in ("diag", "spherical"):
+        variances = np.einsum("nk,nkd->kd", resp, diff**2) / nk[:, None] + reg_covar
+        covariances = variances if covariance_type == "diag" else variances.mean(1)
+        bad = covariances <= 0
+        if np.any(bad):
+            k = int(np.argwhere(bad)[0][0])
+            raise ValueError(
+                f"the updated covariance of component {k} has a zero variance: "
+                f"its N_k = {nk[k]:g} weighted points do not spread along every "
+                f"feature; {_COLLAPSE_FIX}."
+            )
+        return covariances
+
+    scatter = np.einsum("nk,nki,nkj->kij", resp, diff, diff)  # Σ_n γ_nk d dᵀ
+    scatter = 0.5 * (scatter + np.swapaxes(scatter, 1, 2))  # exact symmetry
+    identity = np.eye(n_features, dtype=X.dtype)
+    if covariance_type == "tied":
+        covariances = scatter.sum(axis=0) / nk.sum() + reg_covar * identity
+        _check_positive_definite(covariances, "the updated tied covariance", nk.sum())
+        return covariances
+    covariances = scatter / nk[:, None, None] + reg_covar * identity
+    for k in range(n_components):
+        _check_positive_definite(
+            covariances[k], f"the updated covariance of component {k}", nk[k]
+        )
+    return covariances
+
+
+def _check_positive_definite(covariance, what, nk):
+    try:
+        scipy.linalg.cholesky(covariance, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            f"{what} is not positive definite (Cholesky failed): its N_k = {nk:g} "
+            "weighted points do not span the feature space (a collapse onto a "
+            f"point or a lower-dimensional set); {_COLLAPSE_FIX}."
+        ) from None
+
+
+def m_step(X, resp, covariance_type="full", reg_covar=0.0):
+    """The M-step: new weights, means, then covariances about the new means.
+
+    The order the book uses: μ_k^new first, then Σ_k^new about μ_k^new
+    (:eq:`eq-sigma-new`); π_k^new = N_k / N (:eq:`eq-pi-new`), μ_k^new
+    (:eq:`eq-mu-new`).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    resp : array-like of shape (n_samples, n_components)
+        From :func:`e_step`.
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+    reg_covar : float, default=0.0
+
+    Returns
+    -------
+    weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, n_features)
+    covariances : ndarray
+        Shape for ``covariance_type``, as in :func:`update_covariances`.
+    """
+    weights = update_weights(resp)
+    means = update_means(X, resp)
+    covariances = update_covariances(X, resp, means, covariance_type, reg_covar)
+    return weights, means, covariances
