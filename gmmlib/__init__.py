@@ -12,8 +12,8 @@ The functional core mirrors the book's derivation:
 block-wise EM iteration, optional per-iteration history.
 """
 
-from gmmlib import em, gaussian, numdiff
+from gmmlib import datasets, em, gaussian, numdiff
 
 __version__ = "0.1.0"
 
-__all__ = ["em", "gaussian", "numdiff"]
+__all__ = ["datasets", "em", "gaussian", "numdiff"]
