@@ -1,0 +1,272 @@
+"""Every page of the built book, opened in headless Chromium (`make browser`).
+
+The book in _build/html (or $GMMBOOK_HTML) is served on 127.0.0.1 and each page
+is checked as a reader's browser shows it: MathJax typeset every formula with no
+error, no raw TeX is left in the text, every image loaded, no cell shows an error
+or a traceback, every internal link and equation reference resolves, and nothing
+is fetched from the network. What is checked, and how, is in _browser_helpers.py.
+A screenshot of each page goes to _build/screenshots/<page>.png for people to
+look at.
+
+The second half proves the checker fails: it opens small pages that are broken
+on purpose (raw TeX, a missing image, a dead link, a traceback, ...) and asserts
+that each breakage is reported.
+
+Without Chromium these tests fail, with the command that installs it; they are
+never skipped (`make pytest` deselects them with -m "not browser").
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from _browser_helpers import (
+    BrowserMissing,
+    check_page,
+    chromium_driver,
+    discover_pages,
+    find_browser,
+    html_root,
+    mathjax_dir,
+    screenshot_path,
+    serve,
+)
+
+pytestmark = pytest.mark.browser
+
+ROOT = html_root()
+BUILT = (ROOT / "index.html").is_file()
+PAGES = discover_pages(ROOT) if BUILT else []
+TOC = Path(
+    os.environ.get("GMMBOOK_TOC", Path(__file__).resolve().parents[1] / "_toc.yml")
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        find_browser()
+        missing = None
+    except BrowserMissing as err:
+        missing = str(err)
+    if missing:
+        # A failure, not a skip, on every machine: a skip would let `make test`
+        # pass with the pages untested. `make pytest` deselects these tests.
+        pytest.fail(
+            f"Chromium is needed for the browser test: {missing}", pytrace=False
+        )
+    with chromium_driver() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def book():
+    if not BUILT:
+        pytest.fail(
+            f"No built book at {ROOT} (no index.html). Run `make book` first "
+            "(or set GMMBOOK_HTML to a built _build/html).",
+            pytrace=False,
+        )
+    with serve(ROOT) as server:
+        yield server
+
+
+# ---------------------------------------------------------------------------
+# The book
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES or ["index.html"])
+def test_page(browser, book, page):
+    problems = check_page(browser, book, page, screenshot_path(ROOT, page))
+    assert not problems, f"{page}: {len(problems)} problem(s):\n  " + "\n  ".join(
+        problems
+    )
+
+
+def _toc_files(entry):
+    if isinstance(entry, dict):
+        for key, value in entry.items():
+            if key in ("root", "file"):
+                yield value
+            elif isinstance(value, list | dict):
+                yield from _toc_files(value)
+    elif isinstance(entry, list):
+        for item in entry:
+            yield from _toc_files(item)
+
+
+def test_every_toc_file_became_a_page(book):
+    """A chapter in _toc.yml that the build skipped would escape test_page."""
+    if not TOC.is_file():
+        pytest.fail(f"no table of contents at {TOC} (set GMMBOOK_TOC)", pytrace=False)
+    wanted = {
+        str(Path(f).with_suffix("")) + ".html"
+        for f in _toc_files(yaml.safe_load(TOC.read_text(encoding="utf-8")))
+    }
+    missing = sorted(wanted - set(PAGES))
+    assert not missing, f"listed in {TOC.name} but not built into {ROOT}: {missing}"
+
+
+def test_mathjax_is_served_locally(book):
+    """MathJax comes from _static (sphinx-mathjax-offline), not from a CDN."""
+    pages_with_math = [
+        p for p in PAGES if 'class="math' in (ROOT / p).read_text(encoding="utf-8")
+    ]
+    assert pages_with_math, "no page of the book has math"
+    assert (ROOT / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    for page in pages_with_math:
+        text = (ROOT / page).read_text(encoding="utf-8")
+        assert "_static/mathjax/tex-chtml.js" in text, (
+            f"{page} loads MathJax from elsewhere"
+        )
+        assert "cdn.jsdelivr.net" not in text, f"{page} names a CDN"
+
+
+# ---------------------------------------------------------------------------
+# The checker catches broken pages
+# ---------------------------------------------------------------------------
+
+PNG_1PX = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+
+# The page skeleton: MathJax configured the way Sphinx does it.
+HEAD = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title>
+<script>window.MathJax = {options: {processHtmlClass:
+  "tex2jax_process|mathjax_process|math|output_area"}}</script>
+<script defer src="mathjax/tex-chtml.js"></script></head>
+<body><article class="bd-article"><section id="s" class="tex2jax_ignore mathjax_ignore">
+"""
+HEAD_NO_MATHJAX = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title>
+</head><body><article class="bd-article"><section id="s">
+"""
+TAIL = "</section></article></body></html>\n"
+
+
+def _cell(output_class, text):
+    return (
+        '<div class="cell docutils container"><div class="cell_output docutils '
+        f'container"><div class="{output_class}"><div class="highlight"><pre>'
+        f"{text}</pre></div></div></div></div>"
+    )
+
+
+GOOD = (
+    HEAD
+    + r"""<p>Inline <span class="math notranslate">\(\frac{a}{b}\)</span>.</p>
+<div class="math notranslate nohighlight" id="equation-one">
+\[\boldsymbol{\Sigma}_k = \frac{1}{N_k}\sum_n \gamma_{nk} x_n x_n^{\mathsf{T}}\]</div>
+<p><a class="reference internal" href="#equation-one">(<span class="eq">1</span>)</a>
+and <a class="reference internal" href="#equation-one">(<span class="eq">1</span>)</a>,
+<a class="reference internal" href="other.html#target">there</a>,
+<a class="reference internal" href="other.html">other</a>,
+<a class="reference external" href="https://example.org/">outside</a>.</p>
+<p><img alt="dot" src="pixel.png"></p>
+<pre>$$\frac{a}{b}$$ in code is fine</pre>
+"""
+    + _cell("output stream highlight-myst-ansi", "all good")
+    + TAIL
+)
+
+BROKEN = {
+    # page: (html, what the report must say)
+    "raw_tex.html": (
+        HEAD_NO_MATHJAX + r"<p>$$\frac{a}{b}$$</p>" + TAIL,
+        ["raw TeX", r"\frac"],
+    ),
+    "math_without_mathjax.html": (
+        HEAD_NO_MATHJAX + r'<p><span class="math">\(x^2\)</span></p>' + TAIL,
+        ["MathJax is absent", "math not typeset"],
+    ),
+    "math_error.html": (
+        HEAD + r'<p><span class="math">\(x^^2\)</span></p>' + TAIL,
+        ["MathJax error (mjx-merror): Missing open brace"],
+    ),
+    "undefined_macro.html": (
+        HEAD + r'<p><span class="math">\(\Sigmaa_k\)</span></p>' + TAIL,
+        ["undefined TeX macro", r"\Sigmaa"],
+    ),
+    "broken_image.html": (
+        HEAD + '<p><img alt="gone" src="_images/missing.png"></p>' + TAIL,
+        ["image did not load: '_images/missing.png'", "404 /_images/missing.png"],
+    ),
+    "broken_links.html": (
+        HEAD + '<p><a class="reference internal" href="nowhere.html">a</a> '
+        '<a class="reference internal" href="other.html#no-such-id">b</a> '
+        '<a class="reference internal" href="#equation-nope">(<span class="eq">9'
+        "</span>)</a></p>" + TAIL,
+        [
+            "link 'nowhere.html' ('a'): no file nowhere.html",
+            "link 'other.html#no-such-id' ('b'): no id 'no-such-id' on other.html",
+            "equation reference '#equation-nope'",
+        ],
+    ),
+    "traceback.html": (
+        HEAD
+        + _cell(
+            "output traceback highlight-ipythontb",
+            "ZeroDivisionError: division by zero",
+        )
+        + _cell(
+            "output stream highlight-myst-ansi",
+            "Traceback (most recent call last):\n  File x\nValueError: bad",
+        )
+        + TAIL,
+        ["output.traceback", "traceback in output"],
+    ),
+    "stderr.html": (
+        HEAD + _cell("output stderr highlight-myst-ansi", "UserWarning: hmm") + TAIL,
+        ["output.stderr", "UserWarning"],
+    ),
+    "unresolved_refs.html": (
+        HEAD + '<p><span class="xref std std-ref">no-such-label</span> '
+        '<code class="xref eq docutils literal notranslate">no-such-eq</code> '
+        '<span class="bibtex-citation" id="id1">[]</span></p>' + TAIL,
+        ["std-ref", "xref eq", "bibtex-citation"],
+    ),
+    "network.html": (
+        HEAD + '<p><img alt="cdn" src="https://cdn.example.org/logo.png"></p>' + TAIL,
+        ["outside the local server: https://cdn.example.org/logo.png"],
+    ),
+    "script_error.html": (
+        HEAD + "<script>throw new Error('boom in the page')</script>" + TAIL,
+        ["console error", "boom in the page"],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def broken_site(tmp_path_factory):
+    site = tmp_path_factory.mktemp("broken_site")
+    mathjax = mathjax_dir()
+    if mathjax is None:
+        pytest.fail("sphinx-mathjax-offline is not installed (requirements.txt)")
+    (site / "mathjax").symlink_to(mathjax, target_is_directory=True)
+    (site / "pixel.png").write_bytes(PNG_1PX)
+    (site / "good.html").write_text(GOOD, encoding="utf-8")
+    (site / "other.html").write_text(
+        HEAD_NO_MATHJAX + '<p id="target">here</p>' + TAIL, encoding="utf-8"
+    )
+    for name, (text, _) in BROKEN.items():
+        (site / name).write_text(text, encoding="utf-8")
+    with serve(site) as server:
+        yield server
+
+
+def test_checker_passes_a_good_page(browser, broken_site, tmp_path):
+    shot = tmp_path / "good.png"
+    assert check_page(browser, broken_site, "good.html", shot) == []
+    assert shot.stat().st_size > 0
+
+
+@pytest.mark.parametrize("page", sorted(BROKEN))
+def test_checker_reports_a_broken_page(browser, broken_site, page):
+    problems = check_page(browser, broken_site, page)
+    report = "\n".join(problems)
+    for expected in BROKEN[page][1]:
+        assert expected in report, f"{expected!r} not reported for {page}:\n{report}"
