@@ -13,7 +13,8 @@ block-wise EM iteration, optional per-iteration history.
 """
 
 from gmmlib import datasets, em, gaussian, numdiff
+from gmmlib.mixture import GaussianMixture
 
 __version__ = "0.1.0"
 
-__all__ = ["datasets", "em", "gaussian", "numdiff"]
+__all__ = ["GaussianMixture", "datasets", "em", "gaussian", "numdiff"]

@@ -1,0 +1,699 @@
+"""``GaussianMixture``: scikit-learn's estimator API on gmmlib's block-wise EM.
+
+The class validates, initialises, loops and keeps the history; every formula
+lives in ``gmmlib.suffstats`` (the E-step of a row block, the merge of
+block statistics, the M-step). The initialisation flow and the convergence
+rule are scikit-learn's, so that from the same initial parameters both fit
+the same mixture in the same number of iterations.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from contextlib import nullcontext
+from numbers import Integral, Real
+from time import perf_counter
+
+import numpy as np
+from sklearn.base import BaseEstimator, DensityMixin, _fit_context
+from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from gmmlib.suffstats import (
+    BlockEStep,
+    SufficientStatistics,
+    accumulate_statistics,
+    covariances_from_cholesky,
+    default_block_size,
+    m_step,
+    map_blocks,
+    precisions_cholesky_from_precisions,
+    precisions_from_cholesky,
+    responsibilities,
+)
+
+__all__ = ["GaussianMixture"]
+
+
+def _blas_threads():
+    """Threads the BLAS may use now (respects an enclosing threadpool_limits)."""
+    counts = [
+        info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"
+    ]
+    return max(1, min(max(counts, default=1), os.cpu_count() or 1))
+
+
+class GaussianMixture(DensityMixin, BaseEstimator):
+    """Gaussian mixture fitted by EM, with scikit-learn's estimator API.
+
+    Same parameters, fitted attributes and methods as
+    ``sklearn.mixture.GaussianMixture``, and, from the same initial
+    parameters, the same fitted parameters and number of iterations. The EM
+    iteration is gmmlib's own: one pass over row blocks that evaluates all
+    components with one matrix product, merges the blocks'
+    ``gmmlib.suffstats.SufficientStatistics`` and applies the M-step
+    (``gmmlib.suffstats.m_step``), using the machine's BLAS threads for
+    disjoint ranges of blocks.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of mixture components K.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+        'full': one general covariance per component; 'tied': one shared
+        general covariance; 'diag': one diagonal covariance per component;
+        'spherical': one variance per component.
+    tol : float, default=1e-3
+        EM stops when the mean log-likelihood per sample changes by less.
+    reg_covar : float, default=1e-6
+        Added to the diagonal of every covariance in the M-step.
+    max_iter : int, default=100
+        Maximum number of EM iterations per initialisation.
+    n_init : int, default=1
+        Number of initialisations; the one with the largest lower bound wins.
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
+default='kmeans'
+        How responsibilities are initialised when not all of ``weights_init``,
+        ``means_init`` and ``precisions_init`` are given.
+    weights_init : array-like of shape (n_components,), default=None
+        Initial weights; non-negative, summing to 1.
+    means_init : array-like of shape (n_components, n_features), default=None
+        Initial means.
+    precisions_init : array-like, default=None
+        Initial precisions (inverse covariances): shape (n_components,) for
+        'spherical', (n_features, n_features) for 'tied', (n_components,
+        n_features) for 'diag', (n_components, n_features, n_features) for
+        'full'.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation and :meth:`sample`.
+    warm_start : bool, default=False
+        Continue from the previous fit's parameters (``n_init`` is ignored).
+    verbose : int, default=0
+        1 prints initialisations and iterations, 2 also timings and changes.
+    verbose_interval : int, default=10
+        Iterations between two prints.
+    keep_history : bool, default=False
+        Keep ``history_``, the parameters and log-likelihood of every
+        iteration of the best initialisation.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+    means_ : ndarray of shape (n_components, n_features)
+    covariances_ : ndarray
+        Shape as for ``precisions_init``.
+    precisions_ : ndarray
+        Inverses of ``covariances_``.
+    precisions_cholesky_ : ndarray
+        Upper-triangular ``U`` with ``U @ U.T == precisions_`` (square roots
+        for 'diag' and 'spherical').
+    converged_ : bool
+    n_iter_ : int
+        Iterations run by the best initialisation.
+    lower_bound_ : float
+        Mean log-likelihood per sample of the best initialisation, evaluated
+        (as in scikit-learn) at the parameters before its last M-step.
+    lower_bounds_ : list of float
+        ``lower_bound`` after each iteration of the best initialisation.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` had string column names.
+    history_ : list of dict
+        Only with ``keep_history=True``. Entry 0 holds the initial parameters,
+        entry i those after iteration i, the last the fitted ones; each has
+        keys ``"weights"``, ``"means"``, ``"covariances"`` and
+        ``"log_likelihood"``, the total log-likelihood L of those parameters
+        on the training data (:eq:`eq-log-likelihood`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gmmlib import GaussianMixture
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> gm = GaussianMixture(n_components=2, random_state=0).fit(X)
+    >>> np.sort(gm.means_[:, 0])
+    array([ 1., 10.])
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions({"full", "tied", "diag", "spherical"})],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [
+            StrOptions({"kmeans", "k-means++", "random", "random_from_data"})
+        ],
+        "weights_init": ["array-like", None],
+        "means_init": ["array-like", None],
+        "precisions_init": ["array-like", None],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "keep_history": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        verbose_interval=10,
+        keep_history=False,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.keep_history = keep_history
+
+    # -- fitting --------------------------------------------------------------
+
+    def fit(self, X, y=None):
+        """Estimate the parameters with EM.
+
+        Runs ``n_init`` initialisations (one with ``warm_start`` after the
+        first fit), each until the mean log-likelihood per sample changes by
+        less than ``tol`` or for ``max_iter`` iterations, and keeps the best.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : GaussianMixture
+        """
+        self.fit_predict(X, y)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_predict(self, X, y=None):
+        """Fit as :meth:`fit` does, then return the most probable component of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        n_samples = X.shape[0]
+        if n_samples < self.n_components:
+            raise ValueError(
+                f"Expected n_samples >= n_components but got n_components = "
+                f"{self.n_components}, n_samples = {n_samples}: pass more rows "
+                "or decrease n_components."
+            )
+        initial = self._checked_initial_parameters(X)
+
+        do_init = not (self.warm_start and hasattr(self, "converged_"))
+        n_init = self.n_init if do_init else 1
+        random_state = check_random_state(self.random_state)
+        centre = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
+        n_threads = self._n_threads(n_samples, X.shape[1])
+        limits = threadpool_limits(1, "blas") if n_threads > 1 else nullcontext()
+
+        best = None
+        with limits:
+            for init in range(n_init):
+                self._print_init_begin(init)
+                if do_init:
+                    params = self._initial_parameters(X, initial, random_state)
+                    lower_bound = -np.inf
+                else:
+                    params = self._get_parameters()
+                    lower_bound = self.lower_bound_
+                run = self._run_em(X, params, lower_bound, centre, n_threads)
+                if best is None or run["lower_bound"] > best["lower_bound"]:
+                    best = run
+
+        if not best["converged"] and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different "
+                "init parameters, or increase max_iter, tol, or check for "
+                "degenerate data.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._set_parameters(best["params"])
+        self.converged_ = best["converged"]
+        self.n_iter_ = best["n_iter"]
+        self.lower_bound_ = best["lower_bound"]
+        self.lower_bounds_ = best["lower_bounds"]
+
+        # a final E-step, so that fit_predict(X) == fit(X).predict(X)
+        estep = self._estep(centre)
+        with limits:
+            out = map_blocks(X, estep, _labels_and_log_norm, n_threads=n_threads)
+        if self.keep_history:
+            best["history"][-1]["log_likelihood"] = float(
+                out[:, 1].sum(dtype=np.float64)
+            )
+            self.history_ = best["history"]
+        return out[:, 0].astype(np.intp)
+
+    def _run_em(self, X, params, lower_bound, centre, n_threads):
+        """EM from ``params`` until convergence or ``max_iter``."""
+        n_samples = X.shape[0]
+        history = [self._history_entry(params)] if self.keep_history else None
+        lower_bounds = []
+        converged = False
+        n_iter = 0
+        for n_iter in range(1, self.max_iter + 1):
+            previous = lower_bound
+            estep = BlockEStep(*_estep_arguments(params), self.covariance_type, centre)
+            stats = accumulate_statistics(X, estep, n_threads=n_threads)
+            params = m_step(stats, self.reg_covar)
+            lower_bound = stats.log_likelihood / n_samples
+            lower_bounds.append(lower_bound)
+            if history is not None:
+                history[-1]["log_likelihood"] = stats.log_likelihood
+                history.append(self._history_entry(params))
+            change = lower_bound - previous
+            self._print_iter_end(n_iter, change)
+            if abs(change) < self.tol:
+                converged = True
+                break
+        if self.max_iter > 0:
+            self._print_init_end(lower_bound, converged)
+        return {
+            "params": params,
+            "lower_bound": lower_bound,
+            "lower_bounds": lower_bounds,
+            "converged": converged,
+            "n_iter": n_iter,
+            "history": history,
+        }
+
+    def _n_threads(self, n_samples, n_features):
+        block = default_block_size(self.n_components, n_features)
+        if n_samples < 4 * block:
+            return 1
+        return _blas_threads()
+
+    def _history_entry(self, params):
+        weights, means, covariances, _ = params
+        return {
+            "weights": weights.copy(),
+            "means": means.copy(),
+            "covariances": covariances.copy(),
+            "log_likelihood": None,
+        }
+
+    # -- initialisation -------------------------------------------------------
+
+    def _checked_initial_parameters(self, X):
+        """``weights_init``, ``means_init``, ``precisions_init`` validated, or None."""
+        n_components, n_features = self.n_components, X.shape[1]
+        weights = means = precisions = None
+        if self.weights_init is not None:
+            weights = check_array(
+                self.weights_init, dtype=[np.float64, np.float32], ensure_2d=False
+            ).astype(X.dtype)
+            _check_shape(weights, (n_components,), "weights_init", "(n_components,)")
+            if np.any(weights < 0) or np.any(weights > 1):
+                raise ValueError(
+                    "weights_init must lie in [0, 1], but got min "
+                    f"{weights.min():.5g} and max {weights.max():.5g}."
+                )
+            atol = 1e-6 if weights.dtype == np.float32 else 1e-8
+            if abs(1.0 - float(weights.sum(dtype=np.float64))) > atol:
+                raise ValueError(
+                    "weights_init must sum to 1, but sums to "
+                    f"{float(weights.sum()):.8g}; divide it by its sum."
+                )
+        if self.means_init is not None:
+            means = check_array(
+                self.means_init, dtype=[np.float64, np.float32], ensure_2d=False
+            ).astype(X.dtype)
+            _check_shape(
+                means,
+                (n_components, n_features),
+                "means_init",
+                "(n_components, n_features)",
+            )
+        if self.precisions_init is not None:
+            precisions = check_array(
+                self.precisions_init,
+                dtype=[np.float64, np.float32],
+                ensure_2d=False,
+                allow_nd=True,
+            ).astype(X.dtype)
+            shapes = {
+                "full": (
+                    (n_components, n_features, n_features),
+                    "(n_components, n_features, n_features)",
+                ),
+                "tied": ((n_features, n_features), "(n_features, n_features)"),
+                "diag": ((n_components, n_features), "(n_components, n_features)"),
+                "spherical": ((n_components,), "(n_components,)"),
+            }
+            shape, text = shapes[self.covariance_type]
+            _check_shape(
+                precisions,
+                shape,
+                f"precisions_init (covariance_type={self.covariance_type!r})",
+                text,
+            )
+            _check_positive_definite(precisions, self.covariance_type)
+        return weights, means, precisions
+
+    def _initial_parameters(self, X, initial, random_state):
+        """Initial (weights, means, covariances, precisions_cholesky), as sklearn."""
+        weights, means, precisions = initial
+        covariances = prec_chol = None
+        if weights is None or means is None or precisions is None:
+            resp = self._initial_responsibilities(X, random_state)
+            first = SufficientStatistics.from_responsibilities(
+                X, resp, self.covariance_type
+            )
+            # second pass about the first-pass means: no cancellation
+            stats = SufficientStatistics.from_responsibilities(
+                X, resp, self.covariance_type, shift=first.means
+            )
+            del resp
+            n_samples = X.shape[0]
+            _, fit_means, covariances, prec_chol = m_step(stats, self.reg_covar)
+            if weights is None:
+                nk = stats.nk + 10 * np.finfo(X.dtype).eps
+                weights = (nk / n_samples).astype(X.dtype)
+            if means is None:
+                means = fit_means
+        if precisions is not None:
+            prec_chol = precisions_cholesky_from_precisions(
+                precisions, self.covariance_type
+            )
+            covariances = covariances_from_cholesky(prec_chol, self.covariance_type)
+        return weights, means, covariances, prec_chol
+
+    def _initial_responsibilities(self, X, random_state):
+        n_samples, K = X.shape[0], self.n_components
+        if self.init_params == "kmeans":
+            labels = (
+                KMeans(n_clusters=K, n_init=1, random_state=random_state).fit(X).labels_
+            )
+            resp = np.zeros((n_samples, K), dtype=X.dtype)
+            resp[np.arange(n_samples), labels] = 1
+        elif self.init_params == "random":
+            resp = random_state.uniform(size=(n_samples, K)).astype(X.dtype)
+            resp /= resp.sum(axis=1, keepdims=True)
+        elif self.init_params == "random_from_data":
+            indices = random_state.choice(n_samples, size=K, replace=False)
+            resp = np.zeros((n_samples, K), dtype=X.dtype)
+            resp[indices, np.arange(K)] = 1
+        else:
+            _, indices = kmeans_plusplus(X, K, random_state=random_state)
+            resp = np.zeros((n_samples, K), dtype=X.dtype)
+            resp[indices, np.arange(K)] = 1
+        return resp
+
+    # -- parameters -----------------------------------------------------------
+
+    def _get_parameters(self):
+        return (
+            self.weights_,
+            self.means_,
+            self.covariances_,
+            self.precisions_cholesky_,
+        )
+
+    def _set_parameters(self, params):
+        (
+            self.weights_,
+            self.means_,
+            self.covariances_,
+            self.precisions_cholesky_,
+        ) = params
+        self.precisions_ = precisions_from_cholesky(
+            self.precisions_cholesky_, self.covariance_type
+        )
+
+    def _estep(self, centre=None):
+        return BlockEStep(
+            *_estep_arguments(self._get_parameters()), self.covariance_type, centre
+        )
+
+    def _validated(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+
+    # -- prediction -----------------------------------------------------------
+
+    def score_samples(self, X):
+        """Log-likelihood :math:`\\ln p(x_n)` of each row (:eq:`eq-mixture`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+        """
+        X = self._validated(X)
+        return map_blocks(X, self._estep(), _log_norm)
+
+    def score(self, X, y=None):
+        """Mean log-likelihood per row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def predict(self, X):
+        """Most probable component of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        X = self._validated(X)
+        return map_blocks(X, self._estep(), _labels)
+
+    def predict_proba(self, X):
+        """Responsibilities γ(z_nk) of each component for each row.
+
+        See :eq:`eq-responsibility`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+        """
+        X = self._validated(X)
+        return map_blocks(X, self._estep(), _resp)
+
+    def sample(self, n_samples=1):
+        """Draw rows from the fitted mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,)
+            The component each row was drawn from.
+        """
+        check_is_fitted(self)
+        if n_samples < 1:
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples}. The sampling "
+                "requires at least one sample."
+            )
+        rng = check_random_state(self.random_state)
+        counts = rng.multinomial(n_samples, self.weights_.astype(np.float64))
+        n_features = self.means_.shape[1]
+        if self.covariance_type == "full":
+            factors = np.linalg.cholesky(self.covariances_)
+        elif self.covariance_type == "tied":
+            factors = np.broadcast_to(
+                np.linalg.cholesky(self.covariances_),
+                (self.n_components, n_features, n_features),
+            )
+        else:
+            scale = np.sqrt(self.covariances_)
+            if self.covariance_type == "spherical":
+                scale = np.repeat(scale[:, None], n_features, axis=1)
+            factors = scale[:, None, :] * np.eye(n_features)
+        parts = [
+            mean + rng.standard_normal((count, n_features)) @ factor.T
+            for mean, factor, count in zip(self.means_, factors, counts, strict=True)
+        ]
+        X = np.vstack(parts).astype(self.means_.dtype)
+        y = np.repeat(np.arange(self.n_components), counts)
+        return X, y
+
+    def _n_parameters(self):
+        """Free parameters: means, covariances and K - 1 weights."""
+        n_features = self.means_.shape[1]
+        K = self.n_components
+        covariance_parameters = {
+            "full": K * n_features * (n_features + 1) / 2,
+            "tied": n_features * (n_features + 1) / 2,
+            "diag": K * n_features,
+            "spherical": K,
+        }[self.covariance_type]
+        return int(covariance_parameters + K * n_features + K - 1)
+
+    def bic(self, X):
+        """Bayesian information criterion on X (lower is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        float
+        """
+        n = _n_rows(X)
+        return -2 * self.score(X) * n + self._n_parameters() * math.log(n)
+
+    def aic(self, X):
+        """Akaike information criterion on X (lower is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        float
+        """
+        return -2 * self.score(X) * _n_rows(X) + 2 * self._n_parameters()
+
+    # -- verbose output -------------------------------------------------------
+
+    def _print_init_begin(self, init):
+        if self.verbose >= 1:
+            print(f"Initialization {init}")
+            self._init_time = self._iter_time = perf_counter()
+
+    def _print_iter_end(self, n_iter, change):
+        if self.verbose >= 1 and n_iter % self.verbose_interval == 0:
+            if self.verbose == 1:
+                print(f"  Iteration {n_iter}")
+            else:
+                now = perf_counter()
+                print(
+                    f"  Iteration {n_iter}\t time lapse {now - self._iter_time:.5f}s"
+                    f"\t ll change {change:.5f}"
+                )
+                self._iter_time = now
+
+    def _print_init_end(self, lower_bound, converged):
+        message = "converged" if converged else "did not converge"
+        if self.verbose == 1:
+            print(f"Initialization {message}.")
+        elif self.verbose >= 2:
+            elapsed = perf_counter() - self._init_time
+            print(
+                f"Initialization {message}. time lapse {elapsed:.5f}s\t "
+                f"lower bound {lower_bound:.5f}."
+            )
+
+
+def _estep_arguments(params):
+    weights, means, _, prec_chol = params
+    return weights, means, prec_chol
+
+
+def _n_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _check_shape(array, shape, name, text):
+    if array.shape != shape:
+        raise ValueError(
+            f"{name} must have shape {text} = {shape}, but got {array.shape}."
+        )
+
+
+def _check_positive_definite(precisions, covariance_type):
+    """Raise unless the precisions are (symmetric) positive definite."""
+    if covariance_type in ("diag", "spherical"):
+        if np.any(precisions <= 0):
+            raise ValueError(
+                f"precisions_init (covariance_type={covariance_type!r}) must be "
+                "positive: pass inverse variances, all > 0."
+            )
+        return
+    stack = precisions if covariance_type == "full" else precisions[None]
+    for k, matrix in enumerate(stack):
+        symmetric = np.allclose(matrix, matrix.T)
+        if not symmetric or np.linalg.eigvalsh(matrix).min() <= 0:
+            where = f"[{k}]" if covariance_type == "full" else ""
+            raise ValueError(
+                f"precisions_init{where} (covariance_type={covariance_type!r}) must "
+                "be symmetric positive definite: pass the inverse of a covariance "
+                "matrix."
+            )
+
+
+def _labels_and_log_norm(estep, block):
+    weighted = estep.weighted_log_prob(block)
+    labels = weighted.argmax(axis=1)
+    _, log_norm = responsibilities(weighted)
+    return np.stack([labels, log_norm], axis=1)
+
+
+def _labels(estep, block):
+    return estep.weighted_log_prob(block).argmax(axis=1)
+
+
+def _log_norm(estep, block):
+    return responsibilities(estep.weighted_log_prob(block))[1]
+
+
+def _resp(estep, block):
+    return responsibilities(estep.weighted_log_prob(block))[0]

@@ -1,0 +1,702 @@
+"""Per-block sufficient statistics of a Gaussian mixture, and the M-step from them.
+
+One EM iteration is a map-reduce over row blocks of ``X``. Each block, at the
+current parameters, yields a :class:`SufficientStatistics`: the soft counts
+:math:`N_k`, the weighted means and the weighted scatter about those means, and
+the block's log-likelihood. Merging two of them (:meth:`SufficientStatistics.merge`,
+Chan, Golub & LeVeque's pairwise update) is associative, so blocks can be
+reduced in any tree shape: sequentially here, in parallel threads, or by Dask.
+:func:`m_step` turns merged statistics into new parameters.
+
+A block is processed by a :class:`BlockEStep`, built once per iteration from the
+parameters. It evaluates all components with one matrix product against the
+stacked Cholesky factors of the precisions, and forms the weighted second
+moments of all components with a second one, so its memory beyond ``X`` is
+``O(block_size * n_components * n_features)``.
+
+Numerics: the rows are first shifted by a fixed ``centre`` (the data mean in
+:class:`gmmlib.GaussianMixture`). For ``'full'`` and ``'tied'`` the scatter of
+component k is formed about the component's previous mean, so the rounding
+error relative to the covariance grows only like ``eps * |mu_k - mu_k_old| /
+sigma_k``; for ``'diag'`` and ``'spherical'`` it is formed about ``centre``
+(two small products instead of a pass over ``block * K * d`` elements), with
+error ``eps * (|mu_k - centre| / sigma_k) ** 2`` and variances clipped at zero.
+No statistic is ever formed from raw moments about the origin.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import solve_triangular
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+_COLLAPSE_MESSAGE = (
+    "Fitting the mixture failed: the covariance of component(s) {which} is not "
+    "positive definite even after adding reg_covar={reg_covar:g} to its diagonal "
+    "(a component collapsed onto a single point or onto a lower-dimensional "
+    "subspace of the data). Try to decrease n_components, increase reg_covar, "
+    "remove duplicated points, or scale the input data."
+)
+
+
+def _validate_covariance_type(covariance_type):
+    if covariance_type not in COVARIANCE_TYPES:
+        raise ValueError(
+            f"covariance_type must be one of {COVARIANCE_TYPES}, "
+            f"got {covariance_type!r}."
+        )
+
+
+@dataclass
+class SufficientStatistics:
+    """Sufficient statistics of a Gaussian mixture over a set of rows.
+
+    All fields are sums over the rows the statistics were computed from, with
+    the responsibilities ``resp`` (γ) of the parameters they were computed at.
+
+    Attributes
+    ----------
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+        Decides the shape of ``scatter``.
+    n_samples : int
+        Number of rows.
+    nk : ndarray of shape (n_components,)
+        Soft counts :math:`N_k = \\sum_n γ_{nk}`.
+    means : ndarray of shape (n_components, n_features)
+        Weighted means :math:`\\sum_n γ_{nk} x_n / N_k` (zero where ``nk == 0``).
+    scatter : ndarray
+        Weighted scatter about ``means``,
+        :math:`\\sum_n γ_{nk} (x_n - m_k)(x_n - m_k)^T`: shape
+        (n_components, n_features, n_features) for 'full' and 'tied' (per
+        component; pooled by :func:`m_step`), only its diagonal, shape
+        (n_components, n_features), for 'diag' and 'spherical'.
+    log_likelihood : float
+        :math:`\\sum_n \\ln \\sum_k π_k N(x_n | μ_k, Σ_k)` over the rows
+        (0.0 when the statistics come from given responsibilities).
+    """
+
+    covariance_type: str
+    n_samples: int
+    nk: np.ndarray
+    means: np.ndarray
+    scatter: np.ndarray
+    log_likelihood: float = 0.0
+
+    @classmethod
+    def empty(cls, n_components, n_features, covariance_type, dtype=np.float64):
+        """The statistics of no rows: the identity of :meth:`merge`."""
+        _validate_covariance_type(covariance_type)
+        shape = (
+            (n_components, n_features, n_features)
+            if covariance_type in ("full", "tied")
+            else (n_components, n_features)
+        )
+        return cls(
+            covariance_type,
+            0,
+            np.zeros(n_components, dtype),
+            np.zeros((n_components, n_features), dtype),
+            np.zeros(shape, dtype),
+            0.0,
+        )
+
+    @classmethod
+    def from_responsibilities(cls, X, resp, covariance_type, shift=None):
+        """Statistics of rows ``X`` with given responsibilities.
+
+        Used for the initialisation (k-means labels, random responsibilities).
+        See :eq:`eq-nk` and :eq:`eq-mu-new`.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+        resp : ndarray of shape (n_samples, n_components)
+        covariance_type : {'full', 'tied', 'diag', 'spherical'}
+        shift : ndarray of shape (n_components, n_features), optional
+            Points close to the component means (for instance a first-pass
+            estimate of them); the scatter is formed about them. Defaults to
+            the column means of ``X``.
+
+        Returns
+        -------
+        SufficientStatistics
+        """
+        _validate_covariance_type(covariance_type)
+        X = np.asarray(X)
+        resp = np.asarray(resp, dtype=X.dtype)
+        n_components = resp.shape[1]
+        if shift is None:
+            shift = np.broadcast_to(X.mean(axis=0), (n_components, X.shape[1]))
+        nk = resp.sum(axis=0)
+        moved = np.empty((n_components, X.shape[1]), X.dtype)
+        if covariance_type in ("full", "tied"):
+            scatter = np.empty((n_components, X.shape[1], X.shape[1]), X.dtype)
+            for k in range(n_components):
+                diff = X - shift[k]
+                weighted = diff * resp[:, k : k + 1]
+                moved[k] = weighted.sum(axis=0)
+                scatter[k] = weighted.T @ diff
+        else:
+            scatter = np.empty((n_components, X.shape[1]), X.dtype)
+            for k in range(n_components):
+                diff = X - shift[k]
+                moved[k] = resp[:, k] @ diff
+                scatter[k] = resp[:, k] @ (diff * diff)
+        return _centred(covariance_type, X.shape[0], nk, shift, moved, scatter, 0.0)
+
+    def merge(self, other):
+        """Statistics of the union of two disjoint sets of rows.
+
+        Chan, Golub & LeVeque's pairwise update: counts and log-likelihoods
+        add, means combine by weight, and scatters add with the correction
+        :math:`\\frac{N_a N_b}{N_a + N_b} δ δ^T` for the difference δ of the
+        means. Associative and commutative (up to rounding).
+
+        Parameters
+        ----------
+        other : SufficientStatistics
+            Same covariance_type and shapes.
+
+        Returns
+        -------
+        SufficientStatistics
+        """
+        if other.covariance_type != self.covariance_type:
+            raise ValueError(
+                "Cannot merge statistics of covariance_type "
+                f"{self.covariance_type!r} with {other.covariance_type!r}."
+            )
+        if other.means.shape != self.means.shape:
+            raise ValueError(
+                f"Cannot merge statistics of shapes {self.means.shape} and "
+                f"{other.means.shape} (n_components, n_features)."
+            )
+        nk = self.nk + other.nk
+        positive = nk > 0
+        safe_nk = np.where(positive, nk, 1)
+        share = np.where(positive, other.nk / safe_nk, 0)
+        delta = other.means - self.means
+        means = self.means + share[:, None] * delta
+        weight = np.where(positive, self.nk * share, 0)
+        if self.scatter.ndim == 3:
+            correction = weight[:, None, None] * (delta[:, :, None] * delta[:, None, :])
+        else:
+            correction = weight[:, None] * (delta * delta)
+        return SufficientStatistics(
+            self.covariance_type,
+            self.n_samples + other.n_samples,
+            nk,
+            means,
+            self.scatter + other.scatter + correction,
+            self.log_likelihood + other.log_likelihood,
+        )
+
+    __add__ = merge
+
+
+def _centred(covariance_type, n_samples, nk, shift, moved, scatter, log_likelihood):
+    """Statistics about the means from statistics about a shift.
+
+    ``moved`` is :math:`\\sum_n γ_{nk}(x_n - c_k)` and ``scatter`` the weighted
+    scatter about ``c_k``; the mean is :math:`c_k + moved_k / N_k` and the
+    scatter about it loses :math:`moved_k moved_k^T / N_k`.
+    """
+    positive = nk > 0
+    inv = np.where(positive, 1 / np.where(positive, nk, 1), 0).astype(nk.dtype)
+    offset = moved * inv[:, None]
+    means = np.where(positive[:, None], shift + offset, 0).astype(nk.dtype)
+    if scatter.ndim == 3:
+        scatter = scatter - offset[:, :, None] * moved[:, None, :]
+        scatter = 0.5 * (scatter + scatter.transpose(0, 2, 1))
+    else:
+        scatter = np.maximum(scatter - offset * moved, 0)
+    return SufficientStatistics(
+        covariance_type, n_samples, nk, means, scatter, log_likelihood
+    )
+
+
+# --------------------------------------------------------------------------
+# Parameters: Cholesky factors of the precisions
+
+
+def precisions_cholesky_from_covariances(covariances, covariance_type, reg_covar=0.0):
+    """Upper-triangular ``U`` with ``U @ U.T`` the inverse of each covariance.
+
+    Parameters
+    ----------
+    covariances : ndarray
+        (n_components, n_features, n_features) for 'full', (n_features,
+        n_features) for 'tied', (n_components, n_features) for 'diag',
+        (n_components,) for 'spherical'.
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    reg_covar : float
+        Only quoted in the error message.
+
+    Returns
+    -------
+    precisions_cholesky : ndarray, same shape as ``covariances``
+
+    Raises
+    ------
+    ValueError
+        If a covariance is not positive definite.
+    """
+    covariances = np.asarray(covariances)
+    if covariance_type in ("full", "tied"):
+        stack = covariances if covariance_type == "full" else covariances[None]
+        out = np.empty_like(stack)
+        bad = []
+        eye = np.eye(stack.shape[-1], dtype=stack.dtype)
+        for k, cov in enumerate(stack):
+            try:
+                chol = np.linalg.cholesky(cov)
+            except np.linalg.LinAlgError:
+                bad.append(k)
+                continue
+            if not np.all(np.isfinite(chol)) or np.any(np.diagonal(chol) <= 0):
+                bad.append(k)
+                continue
+            out[k] = solve_triangular(chol, eye, lower=True).T
+        if bad:
+            which = "tied" if covariance_type == "tied" else bad
+            raise ValueError(_COLLAPSE_MESSAGE.format(which=which, reg_covar=reg_covar))
+        return out if covariance_type == "full" else out[0]
+    not_positive = ~(covariances > 0) | ~np.isfinite(covariances)
+    if np.any(not_positive):
+        bad = np.flatnonzero(not_positive.reshape(len(covariances), -1).any(axis=1))
+        raise ValueError(
+            _COLLAPSE_MESSAGE.format(which=bad.tolist(), reg_covar=reg_covar)
+        )
+    return (1 / np.sqrt(covariances)).astype(covariances.dtype)
+
+
+def precisions_cholesky_from_precisions(precisions, covariance_type):
+    """Upper-triangular ``U`` with ``U @ U.T == precisions`` (per component).
+
+    For a matrix P, the Cholesky factor L of the reversed matrix J P J gives
+    U = J L J (J reverses rows and columns).
+
+    Parameters
+    ----------
+    precisions : ndarray, shape as in :func:`precisions_cholesky_from_covariances`
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+
+    Returns
+    -------
+    precisions_cholesky : ndarray, same shape
+    """
+    precisions = np.asarray(precisions)
+    if covariance_type in ("full", "tied"):
+        reversed_ = precisions[..., ::-1, ::-1]
+        return np.ascontiguousarray(np.linalg.cholesky(reversed_)[..., ::-1, ::-1])
+    return np.sqrt(precisions)
+
+
+def precisions_from_cholesky(precisions_cholesky, covariance_type):
+    """Precisions ``U @ U.T`` from their Cholesky factors ``U``.
+
+    Parameters
+    ----------
+    precisions_cholesky : ndarray
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+
+    Returns
+    -------
+    precisions : ndarray, same shape
+    """
+    if covariance_type in ("full", "tied"):
+        return precisions_cholesky @ np.swapaxes(precisions_cholesky, -1, -2)
+    return precisions_cholesky**2
+
+
+def covariances_from_cholesky(precisions_cholesky, covariance_type):
+    """Covariances :math:`(U U^T)^{-1}` from the precisions' Cholesky factors.
+
+    Parameters
+    ----------
+    precisions_cholesky : ndarray
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+
+    Returns
+    -------
+    covariances : ndarray, same shape
+    """
+    if covariance_type in ("full", "tied"):
+        stack = precisions_cholesky.reshape((-1,) + precisions_cholesky.shape[-2:])
+        eye = np.eye(stack.shape[-1], dtype=stack.dtype)
+        inverse = np.stack([solve_triangular(u, eye, lower=False) for u in stack])
+        covariances = np.swapaxes(inverse, -1, -2) @ inverse
+        return covariances.reshape(precisions_cholesky.shape)
+    return 1 / precisions_cholesky**2
+
+
+def m_step(stats, reg_covar):
+    """New parameters from merged sufficient statistics.
+
+    The weights are :math:`N_k / N` (:eq:`eq-pi-new`), the means the
+    statistics' weighted means (:eq:`eq-mu-new`) and the covariances the
+    weighted scatter over :math:`N_k` (:eq:`eq-sigma-new`; pooled for
+    :eq:`eq-sigma-tied`, its diagonal for :eq:`eq-sigma-diag`, the mean of
+    the diagonal for :eq:`eq-sigma-spherical`), plus ``reg_covar`` on the
+    diagonal. This is the one place ``reg_covar`` is added. As in
+    scikit-learn, :math:`N_k` gets ``10 * eps`` so an empty component stays
+    finite.
+
+    Parameters
+    ----------
+    stats : SufficientStatistics
+    reg_covar : float
+
+    Returns
+    -------
+    weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, n_features)
+    covariances : ndarray
+        Shape by covariance_type, as in
+        :func:`precisions_cholesky_from_covariances`.
+    precisions_cholesky : ndarray, same shape as ``covariances``
+
+    Raises
+    ------
+    ValueError
+        If a covariance is not positive definite after ``reg_covar``.
+    """
+    dtype = stats.means.dtype
+    nk = stats.nk + 10 * np.finfo(dtype).eps
+    weights = nk / nk.sum()
+    # means are weighted averages; scale by N_k / (N_k + 10 eps) like sklearn
+    means = stats.means * (stats.nk / nk)[:, None]
+    n_features = means.shape[1]
+    ctype = stats.covariance_type
+    if ctype == "full":
+        covariances = stats.scatter / nk[:, None, None]
+        covariances[:, np.arange(n_features), np.arange(n_features)] += reg_covar
+    elif ctype == "tied":
+        covariances = stats.scatter.sum(axis=0) / nk.sum()
+        covariances.flat[:: n_features + 1] += reg_covar
+    elif ctype == "diag":
+        covariances = stats.scatter / nk[:, None] + reg_covar
+    else:
+        covariances = stats.scatter.mean(axis=1) / nk + reg_covar
+    covariances = covariances.astype(dtype, copy=False)
+    if not (np.all(np.isfinite(means)) and np.all(np.isfinite(covariances))):
+        raise ValueError(
+            "The M-step produced non-finite parameters: the data or the "
+            "responsibilities overflowed. Scale the input data, or pass float64 "
+            "data instead of float32."
+        )
+    precisions_cholesky = precisions_cholesky_from_covariances(
+        covariances, ctype, reg_covar
+    )
+    return weights.astype(dtype), means.astype(dtype), covariances, precisions_cholesky
+
+
+# --------------------------------------------------------------------------
+# The E-step of one block
+
+
+class BlockEStep:
+    """The E-step at fixed parameters, applied one row block at a time.
+
+    Built once per iteration; :meth:`statistics` and :meth:`weighted_log_prob`
+    are then called on row blocks (concurrently if wanted: the object is
+    read-only after construction).
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, n_features)
+    precisions_cholesky : ndarray
+        Upper-triangular Cholesky factors of the precisions, shape by
+        covariance_type (see :func:`precisions_cholesky_from_covariances`).
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    centre : ndarray of shape (n_features,), optional
+        Rows are shifted by it before any product; choose it near the data
+        (the data mean). Defaults to the weighted mean of ``means``.
+    dtype : numpy dtype, optional
+        Working precision; defaults to that of ``means``.
+    """
+
+    def __init__(
+        self,
+        weights,
+        means,
+        precisions_cholesky,
+        covariance_type,
+        centre=None,
+        dtype=None,
+    ):
+        _validate_covariance_type(covariance_type)
+        dtype = np.dtype(dtype or np.asarray(means).dtype)
+        means = np.asarray(means, dtype)
+        weights = np.asarray(weights, dtype)
+        prec_chol = np.asarray(precisions_cholesky, dtype)
+        n_components, n_features = means.shape
+        if centre is None:
+            centre = weights @ means
+        self.covariance_type = covariance_type
+        self.dtype = dtype
+        self.n_components, self.n_features = n_components, n_features
+        self.centre = np.asarray(centre, dtype)
+        self.means = means
+        # the previous means relative to the centre: the shift of the scatter
+        self.shift = means - self.centre
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(weights.astype(np.float64))
+        if covariance_type == "full":
+            log_det = np.log(np.diagonal(prec_chol, axis1=1, axis2=2)).sum(axis=1)
+            # columns k*d:(k+1)*d: U_k; the last row folds in -shift_k U_k
+            factors = np.empty((n_features + 1, n_components * n_features), dtype)
+            factors[:-1] = prec_chol.transpose(1, 0, 2).reshape(n_features, -1)
+            factors[-1] = -np.einsum("kd,kde->ke", self.shift, prec_chol).ravel()
+            self._factors = factors
+        elif covariance_type == "tied":
+            log_det = np.full(n_components, np.log(np.diagonal(prec_chol)).sum())
+            self._factors = prec_chol
+            self._shift_white = self.shift @ prec_chol
+        elif covariance_type == "diag":
+            log_det = np.log(prec_chol).sum(axis=1)
+            precisions = prec_chol**2
+            # q_nk = sum_d p_kd a_nd^2 - 2 p_kd s_kd a_nd + p_kd s_kd^2
+            factors = np.empty((2 * n_features + 1, n_components), dtype)
+            factors[:n_features] = (-2 * self.shift * precisions).T
+            factors[n_features:-1] = precisions.T
+            factors[-1] = (self.shift**2 * precisions).sum(axis=1)
+            self._factors = factors
+        else:
+            log_det = n_features * np.log(prec_chol)
+            precisions = prec_chol**2
+            factors = np.empty((n_features + 2, n_components), dtype)
+            factors[:n_features] = (-2 * self.shift * precisions[:, None]).T
+            factors[n_features] = precisions
+            factors[-1] = (self.shift**2).sum(axis=1) * precisions
+            self._factors = factors
+        if covariance_type in ("full", "tied"):
+            # A - shift_k for all k from one product: [A, 1] @ [[I ... I], [-shift]]
+            tile = np.empty((n_features + 1, n_components * n_features), dtype)
+            tile[:-1] = np.tile(np.eye(n_features, dtype=dtype), n_components)
+            tile[-1] = -self.shift.ravel()
+            self._tile = tile
+        self._const = (
+            -0.5 * n_features * math.log(2 * math.pi) + log_det + log_weights
+        ).astype(dtype)
+
+    # -- pieces -------------------------------------------------------------
+
+    def _augmented(self, X_block):
+        """Shifted rows with the extra columns the factor products expect."""
+        n, d = X_block.shape
+        if self.covariance_type in ("full", "tied"):
+            aug = np.empty((n, d + 1), self.dtype)
+        elif self.covariance_type == "diag":
+            aug = np.empty((n, 2 * d + 1), self.dtype)
+            np.subtract(X_block, self.centre, out=aug[:, :d])
+            np.square(aug[:, :d], out=aug[:, d:-1])
+            aug[:, -1] = 1
+            return aug
+        else:
+            aug = np.empty((n, d + 2), self.dtype)
+        np.subtract(X_block, self.centre, out=aug[:, :d])
+        if self.covariance_type == "spherical":
+            aug[:, d] = np.einsum("nd,nd->n", aug[:, :d], aug[:, :d])
+        aug[:, -1] = 1
+        return aug
+
+    def _weighted_log_prob(self, aug):
+        """log π_k + log N(x_n | μ_k, Σ_k), shape (n, n_components)."""
+        n = aug.shape[0]
+        K, d = self.n_components, self.n_features
+        if self.covariance_type == "full":
+            white = (aug @ self._factors).reshape(n, K, d)
+            sq = np.einsum("nkd,nkd->nk", white, white)
+        elif self.covariance_type == "tied":
+            white = aug[:, :d] @ self._factors
+            diff = white[:, None, :] - self._shift_white
+            sq = np.einsum("nkd,nkd->nk", diff, diff)
+        else:
+            sq = aug @ self._factors
+        sq *= -0.5
+        sq += self._const
+        return sq
+
+    def weighted_log_prob(self, X_block):
+        """:math:`\\ln π_k + \\ln N(x_n | μ_k, Σ_k)` for each row and component.
+
+        See :eq:`eq-gaussian`.
+
+        Parameters
+        ----------
+        X_block : ndarray of shape (n_rows, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_components)
+        """
+        return self._weighted_log_prob(self._augmented(X_block))
+
+    def statistics(self, X_block):
+        """E-step on one block and that block's sufficient statistics.
+
+        Responsibilities :eq:`eq-responsibility` in log space, the block's
+        log-likelihood :eq:`eq-log-likelihood`, then the sums of
+        :eq:`eq-nk`, :eq:`eq-mu-new` and :eq:`eq-sigma-new`.
+
+        Parameters
+        ----------
+        X_block : ndarray of shape (n_rows, n_features)
+
+        Returns
+        -------
+        SufficientStatistics
+        """
+        aug = self._augmented(X_block)
+        resp, log_norm = responsibilities(self._weighted_log_prob(aug))
+        nk = resp.sum(axis=0)
+        n, d = X_block.shape
+        K = self.n_components
+        shifted = aug[:, :d]
+        if self.covariance_type in ("full", "tied"):
+            # G_k = γ_k (a - s_k);  A^T G_k - s_k (Σ γ_k (a - s_k))^T is the
+            # scatter about s_k, rounding error linear in |s_k - mean_k|
+            dev = (aug @ self._tile).reshape(n, K, d)
+            moved = resp.T @ shifted - nk[:, None] * self.shift
+            dev *= resp[:, :, None]
+            scatter = (shifted.T @ dev.reshape(n, K * d)).reshape(d, K, d)
+            scatter = (
+                scatter.transpose(1, 0, 2) - self.shift[:, :, None] * moved[:, None, :]
+            )
+            shift = self.means
+        else:
+            if self.covariance_type == "diag":
+                sums = resp.T @ aug[:, : 2 * d]
+            else:
+                sums = resp.T @ np.concatenate([shifted, shifted * shifted], axis=1)
+            moved, scatter = sums[:, :d], sums[:, d:]
+            shift = np.broadcast_to(self.centre, (K, d))
+        return _centred(
+            self.covariance_type,
+            n,
+            nk,
+            shift,
+            moved,
+            scatter,
+            float(log_norm.sum(dtype=np.float64)),
+        )
+
+
+def responsibilities(weighted_log_prob):
+    """Responsibilities and per-row log-likelihood, computed in log space.
+
+    One exponential per entry: :math:`γ_{nk} = e^{w_{nk} - m_n} / \\sum_j
+    e^{w_{nj} - m_n}` with :math:`m_n = \\max_k w_{nk}`, which cannot
+    overflow and has a denominator of at least 1. See :eq:`eq-responsibility`
+    and :eq:`eq-mixture`.
+
+    Parameters
+    ----------
+    weighted_log_prob : ndarray of shape (n, n_components)
+        :math:`w_{nk} = \\ln π_k + \\ln N(x_n | μ_k, Σ_k)`; overwritten with
+        the responsibilities.
+
+    Returns
+    -------
+    resp : ndarray of shape (n, n_components)
+        The same array as ``weighted_log_prob``.
+    log_norm : ndarray of shape (n,)
+        :math:`\\ln \\sum_k π_k N(x_n | μ_k, Σ_k)`.
+    """
+    top = weighted_log_prob.max(axis=1, keepdims=True)
+    weighted_log_prob -= top
+    np.exp(weighted_log_prob, out=weighted_log_prob)
+    total = weighted_log_prob.sum(axis=1, keepdims=True)
+    weighted_log_prob /= total
+    return weighted_log_prob, (top + np.log(total))[:, 0]
+
+
+# --------------------------------------------------------------------------
+# A pass over the data
+
+
+def default_block_size(n_components, n_features):
+    """Rows per block so the block's (rows, K·d) temporaries stay in cache."""
+    return int(min(8192, max(256, 2**18 // max(1, n_components * n_features))))
+
+
+def accumulate_statistics(X, estep, block_size=None, n_threads=1):
+    """Merged :class:`SufficientStatistics` of all rows of ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    estep : BlockEStep
+    block_size : int, optional
+        Rows per block; default from :func:`default_block_size`.
+    n_threads : int
+        Threads that process disjoint ranges of blocks; their results are
+        merged in a fixed order, so the result depends only on ``n_threads``
+        and ``block_size``.
+
+    Returns
+    -------
+    SufficientStatistics
+    """
+    return _reduce_blocks(X, estep.statistics, _merge_all, block_size, n_threads, estep)
+
+
+def _merge_all(parts):
+    total = parts[0]
+    for part in parts[1:]:
+        total = total.merge(part)
+    return total
+
+
+def _block_ranges(n_samples, block_size):
+    return [
+        (i, min(i + block_size, n_samples)) for i in range(0, n_samples, block_size)
+    ]
+
+
+def _reduce_blocks(X, func, combine, block_size, n_threads, estep):
+    if block_size is None:
+        block_size = default_block_size(estep.n_components, estep.n_features)
+    ranges = _block_ranges(X.shape[0], block_size)
+    n_threads = max(1, min(n_threads, len(ranges)))
+    if n_threads == 1:
+        return combine([func(X[a:b]) for a, b in ranges])
+    chunks = np.array_split(np.arange(len(ranges)), n_threads)
+
+    def work(chunk):
+        return combine([func(X[ranges[i][0] : ranges[i][1]]) for i in chunk])
+
+    with ThreadPoolExecutor(n_threads) as pool:
+        return combine(list(pool.map(work, chunks)))
+
+
+def map_blocks(X, estep, func, block_size=None, n_threads=1):
+    """Apply ``func(estep, X_block) -> ndarray`` to row blocks and stack the rows.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    estep : BlockEStep
+    func : callable
+    block_size : int, optional
+    n_threads : int
+
+    Returns
+    -------
+    ndarray with n_samples rows
+    """
+    return _reduce_blocks(
+        X,
+        lambda block: func(estep, block),
+        np.concatenate,
+        block_size,
+        n_threads,
+        estep,
+    )
