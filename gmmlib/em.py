@@ -43,10 +43,21 @@ __all__ = [
     "update_weights",
 ]
 
-_COLLAPSE_FIX = (
-    "increase reg_covar (e.g. 1e-6), use fewer components, or choose a "
-    "covariance_type with fewer parameters ('diag' or 'spherical')"
-)
+
+# Covariance shapes with fewer parameters, to suggest when a component collapses.
+_SIMPLER_TYPES = {
+    "full": "'diag' or 'spherical'",
+    "tied": "'diag' or 'spherical'",
+    "diag": "'spherical'",
+}
+
+
+def _collapse_fix(covariance_type):
+    """What to try when an updated covariance is singular."""
+    fix = "increase reg_covar (e.g. 1e-6), use fewer components"
+    if covariance_type in _SIMPLER_TYPES:
+        fix += f", or use covariance_type={_SIMPLER_TYPES[covariance_type]}"
+    return fix
 
 
 def _check_parameters(X, weights, means, covariances, covariance_type):
@@ -380,7 +391,7 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
             raise ValueError(
                 f"the updated covariance of component {k} has a zero variance: "
                 f"its N_k = {nk[k]:g} weighted points do not spread along every "
-                f"feature; {_COLLAPSE_FIX}."
+                f"feature; {_collapse_fix(covariance_type)}."
             )
         return covariances
 
@@ -389,24 +400,26 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
     identity = np.eye(n_features, dtype=X.dtype)
     if covariance_type == "tied":
         covariances = scatter.sum(axis=0) / nk.sum() + reg_covar * identity
-        _check_positive_definite(covariances, "the updated tied covariance", nk.sum())
+        _check_positive_definite(
+            covariances, "the updated tied covariance", nk.sum(), "tied"
+        )
         return covariances
     covariances = scatter / nk[:, None, None] + reg_covar * identity
     for k in range(n_components):
         _check_positive_definite(
-            covariances[k], f"the updated covariance of component {k}", nk[k]
+            covariances[k], f"the updated covariance of component {k}", nk[k], "full"
         )
     return covariances
 
 
-def _check_positive_definite(covariance, what, nk):
+def _check_positive_definite(covariance, what, nk, covariance_type):
     try:
         scipy.linalg.cholesky(covariance, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
         raise ValueError(
             f"{what} is not positive definite (Cholesky failed): its N_k = {nk:g} "
             "weighted points do not span the feature space (a collapse onto a "
-            f"point or a lower-dimensional set); {_COLLAPSE_FIX}."
+            f"point or a lower-dimensional set); {_collapse_fix(covariance_type)}."
         ) from None
 
 
