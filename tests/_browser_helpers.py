@@ -361,7 +361,6 @@ const skip = "pre, code, kbd, samp, script, style, noscript, template, " +
              "textarea, mjx-container, .highlight";
 const tex = new RegExp([
   String.raw`\$\$`, String.raw`\\[\[\]()]`, String.raw`\\(begin|end)\{`,
-  String.raw`[_^]\{`,
   String.raw`\\(frac|sum|prod|int|sqrt|mathbf|mathrm|mathsf|boldsymbol|text)\b`,
   String.raw`\\(left|right|partial|top|cdot|operatorname|log|exp)\b`,
   String.raw`\\(alpha|beta|gamma|delta|epsilon|mu|pi|sigma|Sigma|theta|lambda)\b`,
@@ -422,12 +421,21 @@ for (const a of document.querySelectorAll("a[href]")) {
     eq: url.hash.startsWith("#equation-") || a.querySelector(".eq") !== null});
 }
 
-// Cross-references Sphinx could not resolve: it leaves them as unlinked text.
+// Cross-references Sphinx could not resolve: it leaves them as unlinked text
+// (and docutils marks what it could not parse as "problematic").
 out.unresolved = [];
-const refs = ".xref, .bibtex-citation, .footnote-reference";
+const refs = ".xref, .bibtex-citation, .footnote-reference, .problematic, " +
+             ".system-message";
 for (const el of document.querySelectorAll(refs)) {
-  const linked = el.classList.contains("bibtex-citation") ?
-    el.querySelector("a") : el.closest("a");
+  const text = el.textContent.trim();
+  // A Python object of another package (numpy.ndarray, matplotlib.*) has no
+  // page without intersphinx, which needs the network: Sphinx prints its name
+  // as code. Only gmmlib's own objects must resolve.
+  if (el.classList.contains("py") && /^[A-Za-z_]\w*\./.test(text) &&
+      !text.startsWith("gmmlib.")) continue;
+  const linked = el.classList.contains("problematic") ||
+    el.classList.contains("system-message") ? null :
+    el.classList.contains("bibtex-citation") ? el.querySelector("a") : el.closest("a");
   if (!linked) {
     out.unresolved.push(el.className + ": " +
       JSON.stringify(snippet(el.textContent, 60)) + " " + where(el));

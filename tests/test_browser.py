@@ -165,7 +165,8 @@ GOOD = (
 and <a class="reference internal" href="#equation-one">(<span class="eq">1</span>)</a>,
 <a class="reference internal" href="other.html#target">there</a>,
 <a class="reference internal" href="other.html">other</a>,
-<a class="reference external" href="https://example.org/">outside</a>.</p>
+<a class="reference external" href="https://example.org/">outside</a>,
+<code class="xref py py-class docutils literal notranslate">numpy.ndarray</code>.</p>
 <p><img alt="dot" src="pixel.png"></p>
 <pre>$$\frac{a}{b}$$ in code is fine</pre>
 """
@@ -226,8 +227,17 @@ BROKEN = {
     "unresolved_refs.html": (
         HEAD + '<p><span class="xref std std-ref">no-such-label</span> '
         '<code class="xref eq docutils literal notranslate">no-such-eq</code> '
-        '<span class="bibtex-citation" id="id1">[]</span></p>' + TAIL,
-        ["std-ref", "xref eq", "bibtex-citation"],
+        '<span class="bibtex-citation" id="id1">[]</span> '
+        '<code class="xref py py-class docutils literal notranslate">'
+        '<span class="pre">gmmlib.NoSuchClass</span></code> '
+        '<a class="problematic" href="#id9" id="id8">|f|</a></p>' + TAIL,
+        [
+            "std-ref",
+            "xref eq",
+            "bibtex-citation",
+            "gmmlib.NoSuchClass",
+            'problematic: "|f|"',
+        ],
     ),
     "network.html": (
         HEAD + '<p><img alt="cdn" src="https://cdn.example.org/logo.png"></p>' + TAIL,
