@@ -300,9 +300,18 @@ const settled = img => img.complete ? null : new Promise(r => {
     await withTimeout(Promise.all(Array.from(document.images, settled)), "images");
     if (window.MathJax) {
       result.mathjax = "loading";
-      // MathJax 3 defines startup.promise once its script ran (it is deferred).
+      // MathJax 3 defines startup.promise once its (deferred) script ran, which
+      // is before the page is "complete": if it is still missing a moment
+      // after that, the script was not served or failed.
       const t0 = Date.now();
+      let completeAt = null;
       while (!(MathJax.startup && MathJax.startup.promise)) {
+        if (document.readyState === "complete" && completeAt === null) {
+          completeAt = Date.now();
+        }
+        if (completeAt !== null && Date.now() - completeAt > 2000) {
+          throw new Error("MathJax is configured but its script never ran");
+        }
         if (Date.now() - t0 > timeoutMs) throw new Error("MathJax never started");
         await new Promise(r => setTimeout(r, 50));
       }

@@ -184,6 +184,16 @@ BROKEN = {
         HEAD_NO_MATHJAX + r'<p><span class="math">\(x^2\)</span></p>' + TAIL,
         ["MathJax is absent", "math not typeset"],
     ),
+    "mathjax_not_served.html": (
+        HEAD.replace("mathjax/tex-chtml.js", "_static/no-mathjax/tex-chtml.js")
+        + r'<p><span class="math">\(x^2\)</span></p>'
+        + TAIL,
+        [
+            "MathJax is configured but its script never ran",
+            "math not typeset by MathJax",
+            "404 /_static/no-mathjax/tex-chtml.js",
+        ],
+    ),
     "math_error.html": (
         HEAD + r'<p><span class="math">\(x^^2\)</span></p>' + TAIL,
         ["MathJax error (mjx-merror): Missing open brace"],
