@@ -4,7 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError, SkipTestWarning
+from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from gmmlib import GaussianMixture, em
 
@@ -79,3 +80,259 @@ def test_history_log_likelihood_never_decreases(X):
 def test_history_is_not_kept_by_default(X):
     model = GaussianMixture(3, random_state=0).fit(X)
     assert not hasattr(model, "history_")
+
+
+# -- scikit-learn API ---------------------------------------------------------
+
+
+def test_passes_sklearn_check_estimator(monkeypatch):
+    from sklearn.utils.estimator_checks import check_estimator
+
+    # lets check_array_api_input run (NumPy namespace) instead of skipping
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SkipTestWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        results = check_estimator(GaussianMixture())
+    assert all(result["status"] == "passed" for result in results)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_fit_predict_equals_fit_then_predict(X, covariance_type):
+    model = GaussianMixture(3, covariance_type=covariance_type, random_state=0)
+    labels = model.fit_predict(X)
+    np.testing.assert_array_equal(labels, model.predict(X))
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_prediction_methods_agree_with_sklearn_on_same_parameters(X, covariance_type):
+    ours = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
+    theirs = SklearnGaussianMixture(
+        3, covariance_type=covariance_type, random_state=0
+    ).fit(X)
+    rng = np.random.default_rng(7)
+    X_new = rng.uniform(-3, 8, size=(50, 2))
+    np.testing.assert_allclose(
+        ours.score_samples(X_new), theirs.score_samples(X_new), rtol=1e-8
+    )
+    np.testing.assert_allclose(
+        ours.predict_proba(X_new), theirs.predict_proba(X_new), atol=1e-8
+    )
+    np.testing.assert_array_equal(ours.predict(X_new), theirs.predict(X_new))
+    np.testing.assert_allclose(ours.score(X_new), theirs.score(X_new), rtol=1e-8)
+    np.testing.assert_allclose(ours.bic(X_new), theirs.bic(X_new), rtol=1e-8)
+    np.testing.assert_allclose(ours.aic(X_new), theirs.aic(X_new), rtol=1e-8)
+
+
+def test_predict_proba_rows_sum_to_one_far_from_every_component(X):
+    model = GaussianMixture(3, random_state=0).fit(X)
+    far = np.array([[1e4, -1e4], [-5e3, 3e3]])
+    resp = model.predict_proba(far)
+    assert np.all(np.isfinite(resp))
+    np.testing.assert_allclose(resp.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_sample_draws_from_the_fitted_components(X, covariance_type):
+    model = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
+    samples, labels = model.sample(30000)
+    assert samples.shape == (30000, 2) and labels.shape == (30000,)
+    np.testing.assert_allclose(
+        np.bincount(labels, minlength=3) / 30000, model.weights_, atol=0.01
+    )
+    for k in range(3):
+        np.testing.assert_allclose(
+            samples[labels == k].mean(axis=0), model.means_[k], atol=0.05
+        )
+
+
+def test_warm_start_continues_from_the_previous_fit(X):
+    cold = GaussianMixture(3, random_state=0, max_iter=20, tol=0, init_params="random")
+    _quiet_fit(cold, X)
+    warm = GaussianMixture(
+        3, random_state=0, max_iter=10, tol=0, init_params="random", warm_start=True
+    )
+    _quiet_fit(warm, X)
+    _quiet_fit(warm, X)
+    np.testing.assert_allclose(warm.means_, cold.means_, rtol=1e-10)
+    np.testing.assert_allclose(warm.covariances_, cold.covariances_, rtol=1e-10)
+
+
+def test_n_init_keeps_an_initialisation_at_least_as_good_as_the_first(X):
+    # both draw their first initialisation from the same random stream
+    first = GaussianMixture(3, init_params="random", n_init=1, random_state=0).fit(X)
+    best = GaussianMixture(3, init_params="random", n_init=4, random_state=0).fit(X)
+    assert best.lower_bound_ >= first.lower_bound_
+    assert best.lower_bound_ == best.lower_bounds_[-1]
+
+
+def test_convergence_warning_when_max_iter_is_too_small(X):
+    model = GaussianMixture(3, max_iter=2, tol=0, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="increase max_iter"):
+        model.fit(X)
+    assert not model.converged_ and model.n_iter_ == 2
+
+
+def test_verbose_prints_iterations(X, capsys):
+    GaussianMixture(3, verbose=2, verbose_interval=1, random_state=0).fit(X)
+    out = capsys.readouterr().out
+    assert "Initialization 0" in out and "Iteration 1" in out and "converged" in out
+
+
+# -- numerics -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_one_component_at_offset_1e8_gives_the_exact_covariance(covariance_type):
+    rng = np.random.default_rng(4)
+    X = 1e8 + rng.standard_normal((500, 3)) * [1.0, 2.0, 0.5]
+    centred = X - 1e8  # exact: X and 1e8 are within a factor 2
+    full = np.cov(centred.T, bias=True)
+    expected = {
+        "full": full[None],
+        "tied": full,
+        "diag": np.diag(full)[None],
+        "spherical": np.diag(full).mean()[None],
+    }[covariance_type]
+    model = GaussianMixture(1, covariance_type=covariance_type, reg_covar=0).fit(X)
+    np.testing.assert_allclose(model.covariances_, expected, rtol=1e-9)
+    np.testing.assert_allclose(model.means_[0] - 1e8, centred.mean(axis=0), atol=1e-7)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_float32_stays_float32_with_positive_variances_at_an_offset(covariance_type):
+    rng = np.random.default_rng(5)
+    centres = np.array([[0.0, 0.0], [30.0, 0.0], [0.0, 30.0]])
+    X64 = np.vstack([c + rng.standard_normal((200, 2)) for c in centres]) + 1e4
+    X = X64.astype(np.float32)
+    model = GaussianMixture(
+        3, covariance_type=covariance_type, reg_covar=0, random_state=0
+    ).fit(X)
+    for name in [
+        "weights_",
+        "means_",
+        "covariances_",
+        "precisions_",
+        "precisions_cholesky_",
+    ]:
+        assert getattr(model, name).dtype == np.float32, name
+    assert model.predict_proba(X).dtype == np.float32
+    assert model.score_samples(X).dtype == np.float32
+    variances = model.covariances_
+    if covariance_type in ("full", "tied"):
+        variances = np.linalg.eigvalsh(variances.astype(np.float64))
+    assert np.all(variances > 0)
+    reference = GaussianMixture(
+        3, covariance_type=covariance_type, reg_covar=0, random_state=0
+    ).fit(X.astype(np.float64))
+    np.testing.assert_allclose(model.covariances_, reference.covariances_, rtol=1e-3)
+
+
+def test_collapsed_component_raises_a_clear_error():
+    X = np.repeat([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]], 10, axis=0)
+    model = GaussianMixture(3, reg_covar=0, random_state=0)
+    with pytest.raises(ValueError, match="collapsed.*increase reg_covar"):
+        model.fit(X)
+
+
+def test_reg_covar_keeps_a_collapsed_component_finite():
+    X = np.repeat([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]], 10, axis=0)
+    model = GaussianMixture(3, reg_covar=1e-3, random_state=0).fit(X)
+    assert np.all(np.isfinite(model.covariances_))
+    np.testing.assert_allclose(
+        model.covariances_, 1e-3 * np.eye(2)[None].repeat(3, 0), atol=1e-15
+    )
+
+
+# -- bad input ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "match"), [(np.nan, "Input X contains NaN"), (np.inf, "infinity")]
+)
+def test_nan_or_inf_in_X_is_refused(X, value, match):
+    bad = X.copy()
+    bad[3, 1] = value
+    with pytest.raises(ValueError, match=match):
+        GaussianMixture(2).fit(bad)
+
+
+def test_X_must_be_two_dimensional():
+    with pytest.raises(ValueError, match="(?s)Expected 2D array.*array.reshape"):
+        GaussianMixture(2).fit(np.arange(10.0))
+
+
+def test_fewer_samples_than_components_is_refused(X):
+    with pytest.raises(ValueError, match="n_samples >= n_components.*decrease"):
+        GaussianMixture(5).fit(X[:4])
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"n_components": 0}, "'n_components' parameter .* range \\[1, inf\\)"),
+        ({"reg_covar": -1e-6}, "'reg_covar' parameter .* range \\[0.0, inf\\)"),
+        ({"tol": -1.0}, "'tol' parameter .* range \\[0.0, inf\\)"),
+        ({"covariance_type": "banded"}, "'covariance_type' parameter .* among"),
+        ({"init_params": "median"}, "'init_params' parameter .* among"),
+    ],
+)
+def test_invalid_constructor_parameters_are_named(X, params, match):
+    with pytest.raises(ValueError, match=match):
+        GaussianMixture(**params).fit(X)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"weights_init": [0.5, 0.5]}, "weights_init must have shape"),
+        ({"weights_init": [0.5, 0.3, 0.1]}, "weights_init must sum to 1.*divide"),
+        ({"weights_init": [1.5, -0.25, -0.25]}, "weights_init must lie in \\[0, 1\\]"),
+        ({"means_init": np.zeros((3, 3))}, "means_init must have shape"),
+        (
+            {"precisions_init": np.ones((3, 2))},
+            "precisions_init \\(covariance_type='full'\\) must have shape",
+        ),
+        (
+            {"precisions_init": np.array([np.eye(2), -np.eye(2), np.eye(2)])},
+            "precisions_init\\[1\\] .* symmetric positive definite",
+        ),
+        (
+            {"precisions_init": np.array([[[1.0, 2.0], [0.0, 1.0]]] * 3)},
+            "symmetric positive definite",
+        ),
+        (
+            {"covariance_type": "diag", "precisions_init": -np.ones((3, 2))},
+            "must be positive",
+        ),
+    ],
+)
+def test_invalid_initial_parameters_are_named(X, params, match):
+    with pytest.raises(ValueError, match=match):
+        GaussianMixture(3, **params).fit(X)
+
+
+@pytest.mark.parametrize(
+    "method", ["predict", "predict_proba", "score", "score_samples", "bic", "aic"]
+)
+def test_methods_before_fit_raise_not_fitted(X, method):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        getattr(GaussianMixture(2), method)(X)
+
+
+def test_sample_before_fit_raises_not_fitted():
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        GaussianMixture(2).sample(3)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "score_samples"])
+def test_X_with_another_number_of_features_is_refused(X, method):
+    model = GaussianMixture(2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="X has 3 features.* expecting 2"):
+        getattr(model, method)(np.ones((4, 3)))
+
+
+def test_sample_needs_at_least_one_sample(X):
+    model = GaussianMixture(2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="'n_samples': 0"):
+        model.sample(0)
