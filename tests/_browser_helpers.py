@@ -569,9 +569,23 @@ def check_page(driver, server: Server, page: str, screenshot: Path | None = None
     return problems
 
 
+# Open hidden solutions and <details> so the screenshot shows everything.
+_EXPAND_JS = r"""
+const closed = 'button.toggle-button[aria-expanded="false"]';
+for (const b of document.querySelectorAll(closed)) { b.click(); }
+for (const d of document.querySelectorAll("details")) { d.open = true; }
+return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight);
+"""
+
+
 def save_screenshot(driver, path: Path, height: int):
-    """The whole page (up to MAX_SCREENSHOT_HEIGHT) at WIDTH CSS pixels."""
+    """The whole page (up to MAX_SCREENSHOT_HEIGHT) at WIDTH CSS pixels.
+
+    Hidden solutions and collapsed blocks are opened first (after the checks,
+    which see the page as served), so a reviewer sees all of the content.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script(_EXPAND_JS) or height
     height = max(HEIGHT, min(int(height or HEIGHT), MAX_SCREENSHOT_HEIGHT))
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
