@@ -4,15 +4,14 @@ The independent route by which the book and the tests check every analytic
 gradient: central differences of a scalar function, one entry (or one
 symmetric pair of entries) at a time.
 
-Choosing the step
------------------
-The central difference (f(A + hE) − f(A − hE)) / 2h has two errors:
-truncation, about h² |f'''| / 6, which shrinks with h; and rounding, about
-ε |f| / h (ε ≈ 2.2e-16, the float64 machine epsilon), which grows as h
-shrinks. Plotted against h on log axes their sum is a V whose bottom lies
-near h ≈ ε^{1/3} ≈ 6e-6 times the scale on which f varies, where the error
-is about ε^{2/3} ≈ 4e-11 relative. The default step, 1e-6 times the largest
-entry of |A|, sits near that bottom for covariance-like matrices.
+**Choosing the step.** The central difference (f(A + hE) − f(A − hE)) / 2h
+has two errors: truncation, about h² f‴ / 6, which shrinks with h; and
+rounding, about ε f / h (ε ≈ 2.2e-16, the float64 machine epsilon), which
+grows as h shrinks. Plotted against h on log axes their sum is a V whose
+bottom lies near h ≈ ε^{1/3} ≈ 6e-6 times the scale on which f varies, where
+the relative error is about ε^{2/3} ≈ 4e-11. The default step, 1e-6 times the
+largest absolute entry of A, sits near that bottom for covariance-like
+matrices.
 """
 
 import numpy as np
@@ -48,7 +47,7 @@ def matrix_gradient(f, A, step=None, symmetric=False):
         matrices (e.g. the (n_components, d, d) covariances of a mixture).
         ``symmetric=True`` needs square trailing axes.
     step : float, optional
-        The absolute step h. Default ``1e-6 * max|A|`` (``1e-6`` if A is 0),
+        The absolute step h. Default ``1e-6 * np.abs(A).max()`` (``1e-6`` if A is 0),
         near the bottom of the truncation/rounding V described in the module
         docstring.
     symmetric : bool, default=False
