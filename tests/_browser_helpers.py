@@ -84,7 +84,7 @@ CHROMIUM_FLAGS = (
 WIDTH = 1200
 HEIGHT = 900
 #: Screenshots taller than this are cut (a PNG of a whole long chapter is huge).
-MAX_SCREENSHOT_HEIGHT = 20000
+MAX_SCREENSHOT_HEIGHT = 32000
 MATHJAX_TIMEOUT_S = 30
 
 
