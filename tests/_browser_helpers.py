@@ -15,9 +15,15 @@ page's scripts ran and MathJax typeset it, so they see what a reader sees:
 - every internal link resolves: its file exists under the served folder and its
   ``#fragment`` is an ``id`` on that page (equation references, ``#equation-*``,
   are reported as such); no unresolved Sphinx cross-reference (``.xref`` that is
-  not inside a link, a citation without a link);
-- nothing is requested from any host but the local server, no request the local
-  server answered with an error, and no error in the browser console.
+  not inside a link, a citation without a link, docutils ``.problematic`` or
+  ``.system-message`` markup);
+- nothing is requested from any host but the local server (read from Chrome's
+  performance log, so failed requests count too), no request the local server
+  answered with an error, and no error in the browser console beyond the
+  theme's known, harmless ones (``KNOWN_CONSOLE_ERRORS``).
+
+Before the screenshot (``_build/screenshots/<page>.png``, 1200 CSS pixels wide)
+hidden solutions are opened so that a reviewer sees the whole page.
 
 ``check_page`` returns a list of problems (empty when the page is fine), so the
 same checker runs on the book and on the deliberately broken pages of the tests
