@@ -25,6 +25,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from gmmlib import _dask
 from gmmlib.suffstats import (
     BlockEStep,
     SufficientStatistics,
@@ -60,6 +61,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     ``gmmlib.suffstats.SufficientStatistics`` and applies the M-step
     (``gmmlib.suffstats.m_step``), using the machine's BLAS threads for
     disjoint ranges of blocks.
+
+    ``X`` may also be a ``dask.array.Array`` chunked by rows (``gmmlib._dask``):
+    each EM iteration is then a Dask tree reduction of the blocks' statistics
+    on the current scheduler (a ``distributed.Client``, if one was created),
+    the initialisation runs on a seeded sample of rows, and ``fit_predict``,
+    ``predict``, ``predict_proba`` and ``score_samples`` return lazy Dask arrays.
 
     Parameters
     ----------
@@ -230,7 +237,13 @@ default='kmeans'
         -------
         labels : ndarray of shape (n_samples,)
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        dask_input = _dask.is_dask_array(X)
+        if dask_input:
+            X = _dask.validate(self, X, reset=True, ensure_min_samples=2)
+        else:
+            X = validate_data(
+                self, X, dtype=[np.float64, np.float32], ensure_min_samples=2
+            )
         n_samples = X.shape[0]
         if n_samples < self.n_components:
             raise ValueError(
@@ -243,7 +256,13 @@ default='kmeans'
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
         random_state = check_random_state(self.random_state)
-        centre = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
+        if dask_input:
+            centre = _dask.column_mean(X).astype(X.dtype)
+        else:
+            centre = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
+        X_init = X
+        if dask_input and do_init and any(p is None for p in initial):
+            X_init = _dask.sample_rows(X, random_state)
         n_threads = self._n_threads(n_samples, X.shape[1])
         limits = threadpool_limits(1, "blas") if n_threads > 1 else nullcontext()
 
@@ -252,7 +271,7 @@ default='kmeans'
             for init in range(n_init):
                 self._print_init_begin(init)
                 if do_init:
-                    params = self._initial_parameters(X, initial, random_state)
+                    params = self._initial_parameters(X_init, initial, random_state)
                     lower_bound = -np.inf
                 else:
                     params = self._get_parameters()
@@ -278,7 +297,7 @@ default='kmeans'
         # a final E-step, so that fit_predict(X) == fit(X).predict(X)
         estep = self._estep(centre)
         with limits:
-            out = map_blocks(X, estep, _labels_and_log_norm, n_threads=n_threads)
+            out = _map_blocks(X, estep, _labels_and_log_norm, n_threads=n_threads)
         if self.keep_history:
             best["history"][-1]["log_likelihood"] = float(
                 out[:, 1].sum(dtype=np.float64)
@@ -296,7 +315,10 @@ default='kmeans'
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
             estep = BlockEStep(*_estep_arguments(params), self.covariance_type, centre)
-            stats = accumulate_statistics(X, estep, n_threads=n_threads)
+            if _dask.is_dask_array(X):
+                stats = _dask.accumulate_statistics(X, estep)
+            else:
+                stats = accumulate_statistics(X, estep, n_threads=n_threads)
             params = m_step(stats, self.reg_covar)
             lower_bound = stats.log_likelihood / n_samples
             lower_bounds.append(lower_bound)
@@ -469,6 +491,8 @@ default='kmeans'
 
     def _validated(self, X):
         check_is_fitted(self)
+        if _dask.is_dask_array(X):
+            return _dask.validate(self, X, reset=False)
         return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
 
     # -- prediction -----------------------------------------------------------
@@ -485,7 +509,7 @@ default='kmeans'
         log_prob : ndarray of shape (n_samples,)
         """
         X = self._validated(X)
-        return map_blocks(X, self._estep(), _log_norm)
+        return _map_blocks(X, self._estep(), _log_norm)
 
     def score(self, X, y=None):
         """Mean log-likelihood per row.
@@ -513,7 +537,7 @@ default='kmeans'
         labels : ndarray of shape (n_samples,)
         """
         X = self._validated(X)
-        return map_blocks(X, self._estep(), _labels)
+        return _map_blocks(X, self._estep(), _labels)
 
     def predict_proba(self, X):
         """Responsibilities γ(z_nk) of each component for each row.
@@ -529,7 +553,7 @@ default='kmeans'
         resp : ndarray of shape (n_samples, n_components)
         """
         X = self._validated(X)
-        return map_blocks(X, self._estep(), _resp)
+        return _map_blocks(X, self._estep(), _resp)
 
     def sample(self, n_samples=1):
         """Draw rows from the fitted mixture.
@@ -641,6 +665,13 @@ default='kmeans'
                 f"Initialization {message}. time lapse {elapsed:.5f}s\t "
                 f"lower bound {lower_bound:.5f}."
             )
+
+
+def _map_blocks(X, estep, func, n_threads=1):
+    """``func(estep, block)`` over row blocks; lazily for a Dask array."""
+    if _dask.is_dask_array(X):
+        return _dask.map_blocks(X, estep, func)
+    return map_blocks(X, estep, func, n_threads=n_threads)
 
 
 def _estep_arguments(params):

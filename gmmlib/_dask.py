@@ -1,0 +1,330 @@
+"""EM on Dask arrays: one iteration is a tree reduction of block statistics.
+
+``gmmlib.GaussianMixture`` hands a ``dask.array.Array`` to this module.
+Each EM iteration maps every row block of ``X`` to its
+``gmmlib.suffstats.SufficientStatistics`` at the current parameters
+(``gmmlib.suffstats.BlockEStep.statistics``, the same code as the
+in-memory fit) and merges them with ``gmmlib.suffstats.SufficientStatistics.merge``
+in a tree built by ``dask.array.reduction``. Only the merged statistics,
+``O(n_components * n_features**2)`` numbers, reach the driver, which does the
+M-step. No ``(n_samples, n_components)`` array of responsibilities exists at
+any time; ``predict_proba`` returns one lazily, block by block.
+
+The computation runs on whatever scheduler Dask would use: the threaded
+default, or a ``distributed.Client`` if one has been created (Dask makes the
+most recent client the default). Nothing here imports dask until a dask array
+is seen, so gmmlib works without dask installed.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from functools import partial
+
+import numpy as np
+
+from . import suffstats
+
+#: Rows drawn (without replacement, seeded by ``random_state``) to initialise
+#: a fit on a Dask array; the estimator's in-memory initialisation runs on them.
+INIT_SAMPLE_SIZE = 20_000
+
+
+def is_dask_array(X):
+    """Whether ``X`` is a ``dask.array.Array``, without importing dask.
+
+    If dask has not been imported, no object can be a dask array.
+
+    Parameters
+    ----------
+    X : object
+
+    Returns
+    -------
+    bool
+    """
+    dask_array = sys.modules.get("dask.array")
+    return dask_array is not None and isinstance(X, dask_array.Array)
+
+
+def validate(estimator, X, reset, ensure_min_samples=1):
+    """Validate a Dask array for EM and chunk it by rows only.
+
+    The counterpart of scikit-learn's ``validate_data`` for Dask arrays: it
+    checks what it can without reading the data (shape, chunks, dtype, number
+    of features) and leaves the values to be checked block by block when the
+    blocks are computed.
+
+    Parameters
+    ----------
+    estimator : gmmlib.GaussianMixture
+        Gets ``n_features_in_`` when ``reset`` is true.
+    X : dask.array.Array of shape (n_samples, n_features)
+        Chunked by rows. If it is also chunked along columns it is rechunked
+        to one column chunk (each block must hold whole rows). Integer and
+        boolean arrays become float64; float32 stays float32.
+    reset : bool
+        True in ``fit``; False at predict time, where the number of features
+        must match the fitted one.
+    ensure_min_samples : int
+        Fewest rows accepted.
+
+    Returns
+    -------
+    dask.array.Array of shape (n_samples, n_features)
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 2-D, has unknown chunk sizes, too few rows, a
+        non-numeric dtype, or another number of features than in ``fit``.
+    """
+    from sklearn.utils.validation import _check_feature_names, _check_n_features
+
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-D dask array of shape (n_samples, n_features), got "
+            f"ndim={X.ndim} with shape {X.shape}. Reshape it, e.g. "
+            "X.reshape(-1, 1) for a single feature."
+        )
+    if any(math.isnan(size) for chunks in X.chunks for size in chunks):
+        raise ValueError(
+            "The dask array has unknown chunk sizes (NaN in X.chunks). Call "
+            "X.compute_chunk_sizes() first, or build it with known chunks."
+        )
+    if X.shape[0] < ensure_min_samples:
+        raise ValueError(
+            f"Found a dask array with {X.shape[0]} sample(s) (shape={X.shape}) "
+            f"while a minimum of {ensure_min_samples} is required."
+        )
+    if X.dtype.kind not in "fiub":
+        raise ValueError(
+            f"Expected a dask array of numbers, got dtype {X.dtype}. Convert it "
+            "with X.astype(float)."
+        )
+    _check_feature_names(estimator, X, reset=reset)
+    _check_n_features(estimator, X, reset=reset)
+    if X.dtype.kind != "f" or X.dtype.itemsize < 4:
+        X = X.astype(np.float64)
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    return X
+
+
+def _check_finite(block):
+    """Raise a ValueError naming the first NaN or infinity of a row block."""
+    with np.errstate(all="ignore"):
+        total = block.sum()
+    if np.isfinite(total):
+        return  # finite values only (a finite sum cannot hide a NaN or inf)
+    bad = ~np.isfinite(block)
+    if not bad.any():
+        return  # the sum overflowed, the values are finite
+    row, col = np.argwhere(bad)[0]
+    value = block[row, col]
+    raise ValueError(
+        f"Input X contains {'NaN' if np.isnan(value) else value} in a block "
+        f"of {block.shape[0]} rows (row {row} of the block, column {col}); "
+        f"{int(bad.sum())} non-finite value(s) in this block. Remove or impute "
+        "missing values before fitting, e.g. X[da.isfinite(X).all(axis=1)]."
+    )
+
+
+def _flatten(parts):
+    """The leaves of the (possibly nested) lists a dask reduction passes on."""
+    if isinstance(parts, list):
+        for part in parts:
+            yield from _flatten(part)
+    else:
+        yield parts
+
+
+def _block_statistics(block, axis=None, keepdims=None, *, estep):
+    """The ``chunk`` step: one row block to its sufficient statistics."""
+    if block.shape[-1] != estep.n_features:
+        # Dask infers the output type from a call on a 0x0 array
+        return np.empty((0, 0), dtype=object)
+    if block.shape[0] == 0:
+        return suffstats.SufficientStatistics.empty(
+            estep.n_components, estep.n_features, estep.covariance_type, estep.dtype
+        )
+    _check_finite(block)
+    # cache-sized sub-blocks, as in memory: temporaries stay O(block * K * d)
+    return suffstats.accumulate_statistics(block, estep)
+
+
+def _merge_statistics(parts, axis=None, keepdims=None):
+    """The ``combine``/``aggregate`` step: merge, in order, left to right."""
+    parts = list(_flatten(parts))
+    total = parts[0]
+    for part in parts[1:]:
+        total = total.merge(part)
+    return total
+
+
+def statistics_graph(X, estep, split_every=None):
+    """The lazy tree reduction of the block statistics of ``X``.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Validated by ``validate`` (one column chunk).
+    estep : gmmlib.suffstats.BlockEStep
+        The E-step at the current parameters.
+    split_every : int, optional
+        Fan-in of the tree: each merge task takes at most this many inputs.
+        Default: Dask's (``dask.config`` key ``split_every``, else 4).
+
+    Returns
+    -------
+    dask.array.Array of shape (1, n_features), dtype object
+        Its single block is the merged
+        ``gmmlib.suffstats.SufficientStatistics`` (not an ndarray: get it
+        with ``accumulate_statistics``). Exposed so the task graph can be
+        inspected, e.g. ``statistics_graph(X, estep).dask.layers``.
+    """
+    import dask.array as da
+
+    return da.reduction(
+        X,
+        chunk=partial(_block_statistics, estep=estep),
+        combine=_merge_statistics,
+        aggregate=_merge_statistics,
+        axis=0,
+        keepdims=True,
+        concatenate=False,
+        dtype=object,
+        split_every=split_every,
+        meta=np.empty((0, 0), dtype=object),
+        name="gmm-statistics",
+    )
+
+
+def accumulate_statistics(X, estep, split_every=None):
+    """Merged sufficient statistics of all rows of a Dask array.
+
+    The Dask counterpart of ``gmmlib.suffstats.accumulate_statistics``:
+    every block's statistics are computed where the block lives and merged
+    pairwise up a tree (the merge of :eq:`eq-merge`, applied to statistics
+    formed about a shift as in :eq:`eq-shifted-stats`); only the result is
+    returned to this process.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Validated by ``validate`` (one column chunk).
+    estep : gmmlib.suffstats.BlockEStep
+        The E-step at the current parameters.
+    split_every : int, optional
+        Fan-in of the reduction tree (see ``statistics_graph``).
+
+    Returns
+    -------
+    gmmlib.suffstats.SufficientStatistics
+
+    Raises
+    ------
+    ValueError
+        If a block contains NaN or infinity (raised when that block is
+        computed, naming the row and column within the block).
+    """
+    (result,) = statistics_graph(X, estep, split_every).to_delayed().ravel()
+    return result.compute()
+
+
+def sample_rows(X, random_state, n_rows=None):
+    """A seeded random sample of rows of a Dask array, as a NumPy array.
+
+    Used to initialise a fit on a Dask array: the estimator's in-memory
+    initialisation (``init_params``: k-means, k-means++ or random, as in
+    memory) runs on this sample, not k-means|| over all rows. Drawing it reads
+    every block once (Dask loads a block to take rows from it).
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+    random_state : numpy.random.RandomState
+        Source of the row indices (not drawn from when all rows are taken).
+    n_rows : int, optional
+        Rows to draw without replacement (all rows if fewer); default
+        ``INIT_SAMPLE_SIZE``.
+
+    Returns
+    -------
+    ndarray of shape (min(n_rows, n_samples), n_features)
+        The rows in their order in ``X``.
+
+    Raises
+    ------
+    ValueError
+        If the sample contains NaN or infinity.
+    """
+    n_samples = X.shape[0]
+    n_rows = INIT_SAMPLE_SIZE if n_rows is None else n_rows
+    if n_rows >= n_samples:
+        sample = X.compute()
+    else:
+        rows = np.sort(random_state.choice(n_samples, size=n_rows, replace=False))
+        sample = X[rows].compute()
+    _check_finite(sample)
+    return np.asarray(sample)
+
+
+def _checked(block):
+    _check_finite(block)
+    return block
+
+
+def column_mean(X):
+    """Column means of a Dask array, in float64, checking every block for NaN/inf.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_features,), float64
+
+    Raises
+    ------
+    ValueError
+        If a block contains NaN or infinity.
+    """
+    checked = X.map_blocks(_checked, dtype=X.dtype, name="gmm-check-finite")
+    return np.asarray(checked.mean(axis=0, dtype=np.float64).compute())
+
+
+def _apply(block, estep, func):
+    _check_finite(block)
+    return suffstats.map_blocks(block, estep, func)
+
+
+def map_blocks(X, estep, func):
+    """Apply ``func(estep, X_block)`` to every row block, lazily.
+
+    The counterpart of ``gmmlib.suffstats.map_blocks`` for Dask arrays:
+    nothing is computed until the result is.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Validated by ``validate`` (one column chunk).
+    estep : gmmlib.suffstats.BlockEStep
+    func : callable
+        ``func(estep, block)`` returns an array with one row per row of
+        ``block``: shape (n_rows,) or (n_rows, m).
+
+    Returns
+    -------
+    dask.array.Array of shape (n_samples,) or (n_samples, m)
+        Chunked by rows like ``X``. Computing a block raises ValueError if
+        that block of ``X`` contains NaN or infinity.
+    """
+    probe = np.asarray(func(estep, np.zeros((1, X.shape[1]), X.dtype)))
+    apply = partial(_apply, estep=estep, func=func)
+    if probe.ndim == 1:
+        return X.map_blocks(apply, drop_axis=1, dtype=probe.dtype)
+    chunks = (X.chunks[0], probe.shape[1:])
+    return X.map_blocks(apply, chunks=chunks, dtype=probe.dtype)
