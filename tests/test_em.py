@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import logsumexp, xlogy
 from scipy.stats import multivariate_normal
@@ -191,7 +191,6 @@ def test_q_at_old_parameters_is_log_likelihood_minus_entropy_term(seed, K, d):
     assert q - np.sum(xlogy(resp, resp)) == pytest.approx(expected, rel=1e-9)
 
 
-@settings(max_examples=10)  # each example runs 2·K·d² likelihoods
 @given(seeds, n_components, n_features)
 def test_log_likelihood_grad_cov_matches_finite_differences(seed, K, d):
     X, weights, means, covariances = random_problem(seed, K, d, n_samples=15)
@@ -215,7 +214,6 @@ def test_log_likelihood_grad_cov_matches_finite_differences(seed, K, d):
     )
 
 
-@settings(max_examples=10)  # each example runs 2·K·d² likelihoods
 @given(seeds, n_components, n_features)
 def test_gradient_of_l_equals_gradient_of_q_at_old_parameters(seed, K, d):
     X, weights, means, covariances = random_problem(seed, K, d, n_samples=15)

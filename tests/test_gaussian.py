@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import multivariate_normal
 
@@ -101,7 +101,6 @@ def test_quad_form_grad_matches_finite_differences(seed, d):
     )
 
 
-@settings(max_examples=10)  # each example builds 2·n·d² scipy densities
 @given(seeds, dims)
 def test_pdf_grad_cov_matches_finite_differences_of_scipy_density(seed, n_features):
     # scipy's density needs a symmetric Σ, so perturb symmetric pairs and compare
