@@ -361,7 +361,8 @@ def check_mean(mean, n_features, dtype=None):
     if mean.ndim != 1 or mean.shape[0] != n_features:
         raise ValueError(
             f"mean must be a 1-D array of shape ({n_features},) to match the "
-            f"{n_features} features of X; got shape {mean.shape}."
+            f"{n_features} features of X; got shape {mean.shape}. (A 1-D X is "
+            "read as one point; pass n one-feature points as X.reshape(-1, 1).)"
         )
     _check_finite(mean, "mean")
     return mean

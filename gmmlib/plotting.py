@@ -11,7 +11,7 @@ The data must be two-dimensional (n_features == 2).
 import numpy as np
 
 from gmmlib import em
-from gmmlib._validation import check_covariances, check_means, check_X
+from gmmlib._validation import check_covariances, check_means, check_resp, check_X
 
 __all__ = [
     "ellipse_patches",
@@ -131,8 +131,6 @@ def plot_responsibilities(ax, X, resp, **kw):
     -------
     points : matplotlib.collections.PathCollection
     """
-    from gmmlib._validation import check_resp
-
     X, _ = check_X(X)
     _check_two_features(X.shape[1], "X")
     resp = check_resp(resp, n_samples=X.shape[0])
