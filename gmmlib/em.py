@@ -330,7 +330,9 @@ def update_means(X, resp):
     """
     X, resp = _check_X_resp(X, resp)
     nk = _component_totals(resp)
-    return (resp.T @ X) / nk[:, None]
+    with np.errstate(over="ignore", invalid="ignore"):  # reported just below
+        means = (resp.T @ X) / nk[:, None]
+    return _check_no_overflow(means, "means")
 
 
 def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
@@ -381,9 +383,17 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
     nk = _component_totals(resp, covariance_type)
     n_features = X.shape[1]
 
-    diff = X[:, None, :] - means[None, :, :]  # (n, K, d): x_n − μ_k
+    # Overflow (data too large for the dtype) is reported below, with what to do.
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff = X[:, None, :] - means[None, :, :]  # (n, K, d): x_n − μ_k
+        if covariance_type in ("diag", "spherical"):
+            scatter = np.einsum("nk,nkd->kd", resp, diff**2)  # diagonal only
+        else:
+            scatter = np.einsum("nk,nki,nkj->kij", resp, diff, diff)
+    _check_no_overflow(scatter, "covariances")
+
     if covariance_type in ("diag", "spherical"):
-        variances = np.einsum("nk,nkd->kd", resp, diff**2) / nk[:, None] + reg_covar
+        variances = scatter / nk[:, None] + reg_covar
         covariances = variances if covariance_type == "diag" else variances.mean(1)
         bad = covariances <= 0
         if np.any(bad):
@@ -395,7 +405,6 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
             )
         return covariances
 
-    scatter = np.einsum("nk,nki,nkj->kij", resp, diff, diff)  # Σ_n γ_nk d dᵀ
     scatter = 0.5 * (scatter + np.swapaxes(scatter, 1, 2))  # exact symmetry
     identity = np.eye(n_features, dtype=X.dtype)
     if covariance_type == "tied":
@@ -410,6 +419,15 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
             covariances[k], f"the updated covariance of component {k}", nk[k], "full"
         )
     return covariances
+
+
+def _check_no_overflow(array, name):
+    if not np.all(np.isfinite(array)):
+        raise ValueError(
+            f"the updated {name} overflow in {array.dtype} (the data are too large "
+            "in magnitude); scale or standardise X, or pass it as float64."
+        )
+    return array
 
 
 def _check_positive_definite(covariance, what, nk, covariance_type):

@@ -262,3 +262,15 @@ def test_update_covariances_rejects_bad_options(kwargs, match):
 def test_update_covariances_rejects_means_of_the_wrong_shape():
     with pytest.raises(ValueError, match="means has 3 rows but there are 2 components"):
         em.update_covariances(X, RESP, np.zeros((3, 2)))
+
+
+def test_updates_that_overflow_the_dtype_say_to_scale_the_data():
+    spread = np.array([[1e20, 0.0], [-1e20, 1.0], [3e19, 2.0]], dtype=np.float32)
+    resp = np.ones((3, 1), dtype=np.float32)
+    means = em.update_means(spread, resp)
+    for covariance_type in ("full", "diag"):
+        with pytest.raises(ValueError, match="overflow in float32.*scale or standard"):
+            em.update_covariances(spread, resp, means, covariance_type)
+    huge = np.array([[1.5e308, 0.0], [1.6e308, 1.0]])
+    with pytest.raises(ValueError, match="updated means overflow in float64"):
+        em.update_means(huge, np.ones((2, 1)))
