@@ -324,7 +324,7 @@ def map_blocks(X, estep, func):
     """
     probe = np.asarray(func(estep, np.zeros((1, X.shape[1]), X.dtype)))
     apply = partial(_apply, estep=estep, func=func)
+    kwargs = {"dtype": probe.dtype, "token": "gmm-" + func.__name__.strip("_")}
     if probe.ndim == 1:
-        return X.map_blocks(apply, drop_axis=1, dtype=probe.dtype)
-    chunks = (X.chunks[0], probe.shape[1:])
-    return X.map_blocks(apply, chunks=chunks, dtype=probe.dtype)
+        return X.map_blocks(apply, drop_axis=1, **kwargs)
+    return X.map_blocks(apply, chunks=(X.chunks[0], probe.shape[1:]), **kwargs)
