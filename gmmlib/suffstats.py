@@ -398,14 +398,26 @@ def m_step(stats, reg_covar):
 
 # --------------------------------------------------------------------------
 # The E-step of one block
+# The E-step of one block
 
 
 class BlockEStep:
     """The E-step at fixed parameters, applied one row block at a time.
 
     Built once per iteration; :meth:`statistics` and :meth:`weighted_log_prob`
-    are then called on row blocks (concurrently if wanted: the object is
+    are then called on row blocks, from any number of threads (the object is
     read-only after construction).
+
+    For 'full' and 'tied' the whitened residuals :math:`(x_n - μ_k) U_k` of
+    all K components come from one product of the block, with a column of
+    ones appended, and a (d + 1, K d) matrix that stacks the factors
+    :math:`U_k` over the rows :math:`-μ_k U_k`. Scaled in place by the
+    responsibilities, the same residuals give the weighted scatter of all K
+    components from one more product,
+    :math:`A^T [γ_1 (A - s_1) U_1, \\dots, γ_K (A - s_K) U_K]` with
+    ``A = X - centre`` and :math:`s_k = μ_k - centre`, taken back to the
+    data's coordinates by :math:`U_k^{-1}` once per pass.
+    For 'diag' and 'spherical' both steps are products with K columns.
 
     Parameters
     ----------
@@ -446,83 +458,82 @@ class BlockEStep:
         self.means = means
         # the previous means relative to the centre: the shift of the scatter
         self.shift = means - self.centre
+        K, d = n_components, n_features
         with np.errstate(divide="ignore"):
             log_weights = np.log(weights.astype(np.float64))
-        if covariance_type == "full":
-            log_det = np.log(np.diagonal(prec_chol, axis1=1, axis2=2)).sum(axis=1)
-            # columns k*d:(k+1)*d: U_k; the last row folds in -shift_k U_k
-            factors = np.empty((n_features + 1, n_components * n_features), dtype)
-            factors[:-1] = prec_chol.transpose(1, 0, 2).reshape(n_features, -1)
-            factors[-1] = -np.einsum("kd,kde->ke", self.shift, prec_chol).ravel()
-            self._factors = factors
-        elif covariance_type == "tied":
-            log_det = np.full(n_components, np.log(np.diagonal(prec_chol)).sum())
-            self._factors = prec_chol
-            self._shift_white = self.shift @ prec_chol
+        if covariance_type in ("full", "tied"):
+            stacked = (
+                prec_chol
+                if covariance_type == "full"
+                else np.broadcast_to(prec_chol, (K, d, d))
+            )
+            log_det = np.log(np.diagonal(stacked, axis1=1, axis2=2)).sum(axis=1)
+            # columns k*d:(k+1)*d hold U_k over the row -shift_k U_k
+            factors = np.empty((d + 1, K * d), dtype)
+            factors[:-1] = stacked.transpose(1, 0, 2).reshape(d, K * d)
+            factors[-1] = -np.einsum("kd,kde->ke", self.shift, stacked).ravel()
+            # U_k^-1 takes the weighted products with the whitened residuals
+            # back to the data's coordinates (once per pass, not per block)
+            eye = np.eye(d, dtype=dtype)
+            self._inverse_factors = np.stack(
+                [solve_triangular(u, eye, lower=False) for u in stacked]
+            )
         elif covariance_type == "diag":
             log_det = np.log(prec_chol).sum(axis=1)
             precisions = prec_chol**2
             # q_nk = sum_d p_kd a_nd^2 - 2 p_kd s_kd a_nd + p_kd s_kd^2
-            factors = np.empty((2 * n_features + 1, n_components), dtype)
-            factors[:n_features] = (-2 * self.shift * precisions).T
-            factors[n_features:-1] = precisions.T
+            factors = np.empty((2 * d + 1, K), dtype)
+            factors[:d] = (-2 * self.shift * precisions).T
+            factors[d:-1] = precisions.T
             factors[-1] = (self.shift**2 * precisions).sum(axis=1)
-            self._factors = factors
         else:
-            log_det = n_features * np.log(prec_chol)
-            precisions = prec_chol**2
-            factors = np.empty((n_features + 2, n_components), dtype)
-            factors[:n_features] = (-2 * self.shift * precisions[:, None]).T
-            factors[n_features] = precisions
-            factors[-1] = (self.shift**2).sum(axis=1) * precisions
-            self._factors = factors
-        if covariance_type in ("full", "tied"):
-            # A - shift_k for all k from one product: [A, 1] @ [[I ... I], [-shift]]
-            tile = np.empty((n_features + 1, n_components * n_features), dtype)
-            tile[:-1] = np.tile(np.eye(n_features, dtype=dtype), n_components)
-            tile[-1] = -self.shift.ravel()
-            self._tile = tile
-        self._const = (
-            -0.5 * n_features * math.log(2 * math.pi) + log_det + log_weights
-        ).astype(dtype)
+            log_det = d * np.log(prec_chol)
+            # as 'diag' with p_kd = p_k; the column of squares then sums over d
+            factors = np.empty((2 * d + 1, K), dtype)
+            factors[:d] = (-2 * self.shift * prec_chol[:, None] ** 2).T
+            factors[d:-1] = prec_chol**2
+            factors[-1] = (self.shift**2).sum(axis=1) * prec_chol**2
+        self._factors = factors
+        self._const = (-0.5 * d * math.log(2 * math.pi) + log_det + log_weights).astype(
+            dtype
+        )[:, None]
 
     # -- pieces -------------------------------------------------------------
 
-    def _augmented(self, X_block):
-        """Shifted rows with the extra columns the factor products expect."""
+    def _workspace(self, n_rows):
+        """Buffers for blocks of up to ``n_rows`` rows, reused block after block."""
+        K, d = self.n_components, self.n_features
+        wide = self.covariance_type in ("full", "tied")
+        return {
+            "aug": np.empty((n_rows, d + 1 if wide else 2 * d + 1), self.dtype),
+            "white": np.empty((n_rows, K * d), self.dtype) if wide else None,
+        }
+
+    def _augmented(self, X_block, workspace=None):
+        """Rows minus the centre, then (diag/spherical) their squares, then 1."""
         n, d = X_block.shape
-        if self.covariance_type in ("full", "tied"):
-            aug = np.empty((n, d + 1), self.dtype)
-        elif self.covariance_type == "diag":
-            aug = np.empty((n, 2 * d + 1), self.dtype)
-            np.subtract(X_block, self.centre, out=aug[:, :d])
-            np.square(aug[:, :d], out=aug[:, d:-1])
-            aug[:, -1] = 1
-            return aug
-        else:
-            aug = np.empty((n, d + 2), self.dtype)
+        if workspace is None:
+            workspace = self._workspace(n)
+        aug = workspace["aug"][:n]
         np.subtract(X_block, self.centre, out=aug[:, :d])
-        if self.covariance_type == "spherical":
-            aug[:, d] = np.einsum("nd,nd->n", aug[:, :d], aug[:, :d])
+        if aug.shape[1] > d + 1:
+            np.square(aug[:, :d], out=aug[:, d:-1])
         aug[:, -1] = 1
         return aug
 
-    def _weighted_log_prob(self, aug):
-        """log π_k + log N(x_n | μ_k, Σ_k), shape (n, n_components)."""
+    def _log_prob_t(self, aug, workspace=None):
+        """Transposed weighted log-densities, shape (n_components, n)."""
         n = aug.shape[0]
-        K, d = self.n_components, self.n_features
-        if self.covariance_type == "full":
-            white = (aug @ self._factors).reshape(n, K, d)
-            sq = np.einsum("nkd,nkd->nk", white, white)
-        elif self.covariance_type == "tied":
-            white = aug[:, :d] @ self._factors
-            diff = white[:, None, :] - self._shift_white
-            sq = np.einsum("nkd,nkd->nk", diff, diff)
+        if self.covariance_type in ("full", "tied"):
+            white = None if workspace is None else workspace["white"][:n]
+            white = np.matmul(aug, self._factors, out=white)
+            white = white.reshape(n, self.n_components, -1)
+            quad = np.einsum("nkd,nkd->kn", white, white)
         else:
-            sq = aug @ self._factors
-        sq *= -0.5
-        sq += self._const
-        return sq
+            quad = self._factors.T @ aug.T
+        quad *= -0.5
+        quad += self._const
+        return quad
 
     def weighted_log_prob(self, X_block):
         """:math:`\\ln π_k + \\ln N(x_n | μ_k, Σ_k)` for each row and component.
@@ -537,7 +548,50 @@ class BlockEStep:
         -------
         ndarray of shape (n_rows, n_components)
         """
-        return self._weighted_log_prob(self._augmented(X_block))
+        return self._log_prob_t(self._augmented(X_block)).T
+
+    def _shifted_sums(self, X_block, workspace=None):
+        """Additive sums of one block about the fixed shifts.
+
+        Returns ``(nk, moved, second, log_likelihood)``: :math:`N_k`,
+        :math:`\\sum_n γ_{nk} (a_n - s_k)` and, for 'full' and 'tied', the
+        (d, K d) product :math:`A^T [γ_k (A - s_k) U_k]_k` (for 'diag' and
+        'spherical' :math:`\\sum_n γ_{nk} a_n^2`), where ``a = x - centre``.
+        """
+        n, d = X_block.shape
+        if workspace is None:
+            workspace = self._workspace(n)
+        aug = self._augmented(X_block, workspace)
+        resp_t, log_norm = _responsibilities_t(self._log_prob_t(aug, workspace))
+        nk = resp_t.sum(axis=1)
+        if self.covariance_type in ("full", "tied"):
+            shifted = aug[:, :d]
+            moved = resp_t @ shifted
+            moved -= nk[:, None] * self.shift
+            # γ_k (a - s_k) U_k in place of the whitened residuals
+            white = workspace["white"][:n].reshape(n, self.n_components, d)
+            white *= resp_t.T[:, :, None]
+            second = shifted.T @ white.reshape(n, -1)
+        else:
+            sums = resp_t @ aug[:, : 2 * d]
+            moved, second = sums[:, :d], sums[:, d:]
+        return nk, moved, second, float(log_norm.sum(dtype=np.float64))
+
+    def _finish(self, n_samples, nk, moved, second, log_likelihood):
+        """Centred statistics from the accumulated shifted sums."""
+        K, d = self.n_components, self.n_features
+        if self.covariance_type in ("full", "tied"):
+            # (A^T γ_k (A - s_k) U_k) U_k^-1 - s_k moved_k^T: the scatter about
+            # s_k (the previous mean)
+            scatter = second.reshape(d, K, d).transpose(1, 0, 2) @ self._inverse_factors
+            scatter -= self.shift[:, :, None] * moved[:, None, :]
+            shift = self.means
+        else:
+            scatter = second
+            shift = np.broadcast_to(self.centre, (K, d))
+        return _centred(
+            self.covariance_type, n_samples, nk, shift, moved, scatter, log_likelihood
+        )
 
     def statistics(self, X_block):
         """E-step on one block and that block's sufficient statistics.
@@ -554,39 +608,36 @@ class BlockEStep:
         -------
         SufficientStatistics
         """
-        aug = self._augmented(X_block)
-        resp, log_norm = responsibilities(self._weighted_log_prob(aug))
-        nk = resp.sum(axis=0)
-        n, d = X_block.shape
-        K = self.n_components
-        shifted = aug[:, :d]
-        if self.covariance_type in ("full", "tied"):
-            # G_k = γ_k (a - s_k);  A^T G_k - s_k (Σ γ_k (a - s_k))^T is the
-            # scatter about s_k, rounding error linear in |s_k - mean_k|
-            dev = (aug @ self._tile).reshape(n, K, d)
-            moved = resp.T @ shifted - nk[:, None] * self.shift
-            dev *= resp[:, :, None]
-            scatter = (shifted.T @ dev.reshape(n, K * d)).reshape(d, K, d)
-            scatter = (
-                scatter.transpose(1, 0, 2) - self.shift[:, :, None] * moved[:, None, :]
-            )
-            shift = self.means
-        else:
-            if self.covariance_type == "diag":
-                sums = resp.T @ aug[:, : 2 * d]
+        return self._finish(X_block.shape[0], *self._shifted_sums(X_block))
+
+    def _statistics_of_blocks(self, X, ranges):
+        """Statistics of several row ranges of X, summed before centring."""
+        total = None
+        workspace = self._workspace(max(stop - start for start, stop in ranges))
+        for start, stop in ranges:
+            sums = self._shifted_sums(X[start:stop], workspace)
+            if total is None:
+                total = [np.array(s) if i < 3 else s for i, s in enumerate(sums)]
             else:
-                sums = resp.T @ np.concatenate([shifted, shifted * shifted], axis=1)
-            moved, scatter = sums[:, :d], sums[:, d:]
-            shift = np.broadcast_to(self.centre, (K, d))
-        return _centred(
-            self.covariance_type,
-            n,
-            nk,
-            shift,
-            moved,
-            scatter,
-            float(log_norm.sum(dtype=np.float64)),
-        )
+                for i in range(3):
+                    total[i] += sums[i]
+                total[3] += sums[3]
+        n_samples = sum(stop - start for start, stop in ranges)
+        return self._finish(n_samples, *total)
+
+
+def _responsibilities_t(log_prob_t):
+    """Transposed responsibilities (in place) and per-row log-likelihood.
+
+    Works on the (n_components, n) layout, where the reductions over
+    components run along contiguous rows.
+    """
+    top = log_prob_t.max(axis=0)
+    log_prob_t -= top
+    np.exp(log_prob_t, out=log_prob_t)
+    total = log_prob_t.sum(axis=0)
+    log_prob_t /= total
+    return log_prob_t, top + np.log(total)
 
 
 def responsibilities(weighted_log_prob):
@@ -601,21 +652,16 @@ def responsibilities(weighted_log_prob):
     ----------
     weighted_log_prob : ndarray of shape (n, n_components)
         :math:`w_{nk} = \\ln π_k + \\ln N(x_n | μ_k, Σ_k)`; overwritten with
-        the responsibilities.
+        the responsibilities when it is writeable.
 
     Returns
     -------
     resp : ndarray of shape (n, n_components)
-        The same array as ``weighted_log_prob``.
     log_norm : ndarray of shape (n,)
         :math:`\\ln \\sum_k π_k N(x_n | μ_k, Σ_k)`.
     """
-    top = weighted_log_prob.max(axis=1, keepdims=True)
-    weighted_log_prob -= top
-    np.exp(weighted_log_prob, out=weighted_log_prob)
-    total = weighted_log_prob.sum(axis=1, keepdims=True)
-    weighted_log_prob /= total
-    return weighted_log_prob, (top + np.log(total))[:, 0]
+    resp_t, log_norm = _responsibilities_t(weighted_log_prob.T)
+    return resp_t.T, log_norm
 
 
 # --------------------------------------------------------------------------
@@ -624,11 +670,26 @@ def responsibilities(weighted_log_prob):
 
 def default_block_size(n_components, n_features):
     """Rows per block so the block's (rows, K·d) temporaries stay in cache."""
-    return int(min(8192, max(256, 2**18 // max(1, n_components * n_features))))
+    return int(min(8192, max(256, 2**17 // max(1, n_components * n_features))))
+
+
+def _block_ranges(n_samples, block_size):
+    starts = range(0, n_samples, block_size)
+    return [(i, min(i + block_size, n_samples)) for i in starts]
+
+
+def _thread_chunks(ranges, n_threads):
+    n_threads = max(1, min(n_threads, len(ranges)))
+    return [list(part) for part in np.array_split(np.arange(len(ranges)), n_threads)]
 
 
 def accumulate_statistics(X, estep, block_size=None, n_threads=1):
     """Merged :class:`SufficientStatistics` of all rows of ``X``.
+
+    Each thread sums its blocks' statistics about the fixed shifts (plain
+    additions), centres them once, and the threads' results are merged with
+    :meth:`SufficientStatistics.merge` in a fixed order, so the result depends
+    only on ``block_size`` and ``n_threads``.
 
     Parameters
     ----------
@@ -637,44 +698,27 @@ def accumulate_statistics(X, estep, block_size=None, n_threads=1):
     block_size : int, optional
         Rows per block; default from :func:`default_block_size`.
     n_threads : int
-        Threads that process disjoint ranges of blocks; their results are
-        merged in a fixed order, so the result depends only on ``n_threads``
-        and ``block_size``.
+        Threads that process disjoint ranges of blocks. Limit the BLAS to one
+        thread meanwhile (``threadpoolctl.threadpool_limits(1, "blas")``).
 
     Returns
     -------
     SufficientStatistics
     """
-    return _reduce_blocks(X, estep.statistics, _merge_all, block_size, n_threads, estep)
-
-
-def _merge_all(parts):
+    if block_size is None:
+        block_size = default_block_size(estep.n_components, estep.n_features)
+    ranges = _block_ranges(X.shape[0], block_size)
+    chunks = [[ranges[i] for i in chunk] for chunk in _thread_chunks(ranges, n_threads)]
+    if len(chunks) == 1:
+        return estep._statistics_of_blocks(X, chunks[0])
+    with ThreadPoolExecutor(len(chunks)) as pool:
+        parts = list(
+            pool.map(lambda chunk: estep._statistics_of_blocks(X, chunk), chunks)
+        )
     total = parts[0]
     for part in parts[1:]:
         total = total.merge(part)
     return total
-
-
-def _block_ranges(n_samples, block_size):
-    return [
-        (i, min(i + block_size, n_samples)) for i in range(0, n_samples, block_size)
-    ]
-
-
-def _reduce_blocks(X, func, combine, block_size, n_threads, estep):
-    if block_size is None:
-        block_size = default_block_size(estep.n_components, estep.n_features)
-    ranges = _block_ranges(X.shape[0], block_size)
-    n_threads = max(1, min(n_threads, len(ranges)))
-    if n_threads == 1:
-        return combine([func(X[a:b]) for a, b in ranges])
-    chunks = np.array_split(np.arange(len(ranges)), n_threads)
-
-    def work(chunk):
-        return combine([func(X[ranges[i][0] : ranges[i][1]]) for i in chunk])
-
-    with ThreadPoolExecutor(n_threads) as pool:
-        return combine(list(pool.map(work, chunks)))
 
 
 def map_blocks(X, estep, func, block_size=None, n_threads=1):
@@ -692,11 +736,17 @@ def map_blocks(X, estep, func, block_size=None, n_threads=1):
     -------
     ndarray with n_samples rows
     """
-    return _reduce_blocks(
-        X,
-        lambda block: func(estep, block),
-        np.concatenate,
-        block_size,
-        n_threads,
-        estep,
-    )
+    if block_size is None:
+        block_size = default_block_size(estep.n_components, estep.n_features)
+    ranges = _block_ranges(X.shape[0], block_size)
+    chunks = [[ranges[i] for i in chunk] for chunk in _thread_chunks(ranges, n_threads)]
+
+    def work(chunk):
+        return [func(estep, X[start:stop]) for start, stop in chunk]
+
+    if len(chunks) == 1:
+        return np.concatenate(work(chunks[0]))
+    with ThreadPoolExecutor(len(chunks)) as pool:
+        return np.concatenate(
+            [part for parts in pool.map(work, chunks) for part in parts]
+        )

@@ -1,0 +1,196 @@
+"""Side-by-side benchmark of one EM iteration: gmmlib against scikit-learn.
+
+Both estimators start from the same initial weights, means and precisions,
+run exactly ``--n-iter`` iterations (``tol=0``) with the same number of BLAS
+threads, and must end at the same parameters. Printed per covariance type:
+
+- time per iteration of each, and their ratio;
+- peak memory of each fit beyond X (tracemalloc: NumPy's allocations);
+- the floor: the time of the iteration's two big matrix products alone, for
+  'full' and 'tied' the E-step product ``X @ [U_1 ... U_K]`` (n, d) x (d, K d)
+  and the M-step product ``X.T @ G`` (d, n) x (n, K d); for 'diag' and
+  'spherical' ``[X, X**2] @ W`` (n, 2d) x (2d, K) and ``R.T @ [X, X**2]``
+  (K, n) x (n, 2d).
+
+Time per iteration is the difference between a fit of ``n_iter + 1``
+iterations and a fit of 1 iteration, divided by ``n_iter``, so validation,
+initialisation and the final E-step cancel.
+
+Run ``python benchmarks/bench_em.py --help`` for the sizes.
+"""
+
+import argparse
+import os
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
+from threadpoolctl import threadpool_limits
+
+from gmmlib import GaussianMixture
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+
+def make_data(n_samples, n_features, n_components, dtype, seed=0):
+    """Rows from K Gaussians with random means and random full covariances."""
+    rng = np.random.default_rng(seed)
+    means = rng.uniform(-5, 5, size=(n_components, n_features))
+    labels = rng.integers(n_components, size=n_samples)
+    X = np.empty((n_samples, n_features))
+    for k in range(n_components):
+        rows = labels == k
+        factor = rng.standard_normal((n_features, n_features)) / np.sqrt(n_features)
+        X[rows] = means[k] + rng.standard_normal((rows.sum(), n_features)) @ factor
+    return X.astype(dtype)
+
+
+def initial_parameters(X, n_components, covariance_type, seed=1):
+    """Means at random rows, equal weights, K times the data's precision."""
+    rng = np.random.default_rng(seed)
+    means = X[rng.choice(len(X), n_components, replace=False)].astype(np.float64)
+    weights = np.full(n_components, 1 / n_components)
+    precision = np.linalg.inv(np.cov(X.T.astype(np.float64)) / n_components)
+    precisions = {
+        "full": np.repeat(precision[None], n_components, axis=0),
+        "tied": precision,
+        "diag": np.repeat(np.diag(precision)[None], n_components, axis=0),
+        "spherical": np.full(n_components, np.diag(precision).mean()),
+    }[covariance_type]
+    return {"weights_init": weights, "means_init": means, "precisions_init": precisions}
+
+
+def fit(cls, X, covariance_type, init, max_iter):
+    model = cls(
+        n_components=len(init["weights_init"]),
+        covariance_type=covariance_type,
+        tol=0.0,
+        max_iter=max_iter,
+        **init,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        model.fit(X)
+        return model, time.perf_counter() - start
+
+
+def time_per_iteration(cls, X, covariance_type, init, n_iter, repeat):
+    """(t(n_iter + 1) - t(1)) / n_iter, each t the best of ``repeat`` fits."""
+    short = min(fit(cls, X, covariance_type, init, 1)[1] for _ in range(repeat))
+    long = np.inf
+    for _ in range(repeat):
+        model, elapsed = fit(cls, X, covariance_type, init, n_iter + 1)
+        long = min(long, elapsed)
+    return (long - short) / n_iter, model
+
+
+def peak_memory(cls, X, covariance_type, init, n_iter):
+    """Peak of NumPy allocations during a fit, beyond what existed before."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        fit(cls, X, covariance_type, init, n_iter)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak - before
+
+
+def floor_time(X, n_components, covariance_type, repeat):
+    """Time of the two big matrix products of one iteration."""
+    n, d = X.shape
+    rng = np.random.default_rng(2)
+    if covariance_type in ("full", "tied"):
+        factors = rng.standard_normal((d, n_components * d)).astype(X.dtype)
+        weighted = rng.standard_normal((n, n_components * d)).astype(X.dtype)
+        left, right = X, X.T
+    else:
+        left = right = np.hstack([X, X * X])
+        right = right.T
+        factors = rng.standard_normal((2 * d, n_components)).astype(X.dtype)
+        weighted = None
+    resp = rng.random((n, n_components)).astype(X.dtype)
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        left @ factors
+        if weighted is not None:
+            right @ weighted
+        else:
+            resp.T @ left
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def max_relative_difference(ours, theirs):
+    worst = 0.0
+    for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+        a, b = getattr(ours, name).astype(np.float64), getattr(theirs, name)
+        scale = np.abs(b).max()
+        worst = max(worst, float(np.max(np.abs(a - b)) / scale))
+    return worst
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n-samples", type=int, default=100_000)
+    parser.add_argument("--n-features", type=int, default=16)
+    parser.add_argument("--n-components", type=int, default=8)
+    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    parser.add_argument(
+        "--types", default=",".join(COVARIANCE_TYPES), help="comma-separated"
+    )
+    parser.add_argument("--n-iter", type=int, default=5, help="timed iterations")
+    parser.add_argument("--repeat", type=int, default=2, help="best of this many")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    args = parser.parse_args(argv)
+
+    X = make_data(args.n_samples, args.n_features, args.n_components, args.dtype)
+    print(
+        f"N={args.n_samples} d={args.n_features} K={args.n_components} "
+        f"dtype={args.dtype} iterations={args.n_iter} threads={args.threads} "
+        f"load={os.getloadavg()[0]:.2f}"
+    )
+    header = (
+        f"{'type':<10}{'gmmlib ms/it':>14}{'sklearn ms/it':>15}{'speed-up':>10}"
+        f"{'floor ms':>10}{'gmmlib/floor':>14}{'gmmlib MB':>11}{'sklearn MB':>12}"
+        f"{'max rel diff':>14}"
+    )
+    print(header)
+    print("-" * len(header))
+    with threadpool_limits(limits=args.threads):
+        for covariance_type in args.types.split(","):
+            init = initial_parameters(X, args.n_components, covariance_type)
+            ours_t, ours = time_per_iteration(
+                GaussianMixture, X, covariance_type, init, args.n_iter, args.repeat
+            )
+            theirs_t, theirs = time_per_iteration(
+                SklearnGaussianMixture,
+                X,
+                covariance_type,
+                init,
+                args.n_iter,
+                args.repeat,
+            )
+            floor = floor_time(X, args.n_components, covariance_type, 5)
+            ours_mb = peak_memory(GaussianMixture, X, covariance_type, init, 2) / 2**20
+            theirs_mb = (
+                peak_memory(SklearnGaussianMixture, X, covariance_type, init, 2) / 2**20
+            )
+            diff = max_relative_difference(ours, theirs)
+            flag = "" if diff < 1e-6 or args.dtype == "float32" else "  MISMATCH"
+            print(
+                f"{covariance_type:<10}{ours_t * 1e3:>14.1f}{theirs_t * 1e3:>15.1f}"
+                f"{theirs_t / ours_t:>9.2f}x{floor * 1e3:>10.1f}"
+                f"{ours_t / floor:>13.2f}x{ours_mb:>11.1f}{theirs_mb:>12.1f}"
+                f"{diff:>14.1e}{flag}"
+            )
+
+
+if __name__ == "__main__":
+    main()
