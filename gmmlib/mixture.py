@@ -277,7 +277,12 @@ default='kmeans'
                     params = self._get_parameters()
                     lower_bound = self.lower_bound_
                 run = self._run_em(X, params, lower_bound, centre, n_threads)
-                if best is None or run["lower_bound"] > best["lower_bound"]:
+                # as scikit-learn: strictly better, or nothing finite yet
+                if (
+                    best is None
+                    or run["lower_bound"] > best["lower_bound"]
+                    or best["lower_bound"] == -np.inf
+                ):
                     best = run
 
         if not best["converged"] and self.max_iter > 0:
