@@ -285,7 +285,7 @@ def check_covariances(
             covariances if covariance_type == "diag" else covariances[:, None], (K, d)
         )
         full = variances[:, :, None] * np.eye(d, dtype=covariances.dtype)
-        return full, np.sqrt(full)
+        return full, np.sqrt(full)  # a diagonal matrix's Cholesky factor
     if covariance_type == "tied":
         L = cholesky_or_raise(covariances, "covariances")
         return (
