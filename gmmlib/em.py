@@ -183,9 +183,12 @@ def log_likelihood_grad_cov(X, weights, means, covariances, symmetric=False):
     """Gradient of the log-likelihood with respect to each covariance Σ_k.
 
     ∂L/∂Σ_k = −½ Σ_n γ(z_nk) (Σ_k⁻¹ − Σ_k⁻¹ (x_n − μ_k)(x_n − μ_k)ᵀ Σ_k⁻¹),
-    entries of Σ_k treated as independent, as in the source proof. Setting it
-    to zero is the stationarity condition :eq:`eq-stationarity`.
-    See :eq:`eq-loglik-grad`.
+    entries of Σ_k treated as independent, as in the source proof. See
+    :eq:`eq-loglik-grad`, derived by the chain rule through the log-sum in
+    :eq:`eq-loglik-grad-steps`. Setting it to zero is the stationarity
+    condition :eq:`eq-stationarity`, whose solution :eq:`eq-sigma-implicit` is
+    implicit (γ depends on Σ_k). At θ = θ_old it equals the gradient of Q
+    (:eq:`eq-grad-l-equals-grad-q`).
 
     With ``symmetric=True`` the result is the gradient with respect to the free
     entries of a symmetric Σ_k (Σ_ij and Σ_ji moved together), 2G − diag(G)
@@ -236,7 +239,9 @@ def expected_complete_log_likelihood(
     ``resp`` holds γ computed at θ_old; ``weights``, ``means``,
     ``covariances`` are θ. The M-step maximizes Q over θ with γ fixed.
     Terms with γ(z_nk) = 0 contribute 0 even when π_k = 0. See
-    :eq:`eq-q-function`.
+    :eq:`eq-q-function`; the part that depends on Σ_k is Q_k of
+    :eq:`eq-q-k`, and at θ = θ_old Q and L have the same gradient
+    (:eq:`eq-grad-l-equals-grad-q`).
 
     Parameters
     ----------
@@ -340,7 +345,8 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
 
     Σ_k^new = (1/N_k) Σ_n γ(z_nk) (x_n − μ_k)(x_n − μ_k)ᵀ, plus ``reg_covar``
     on the diagonal. Pass the new means (:func:`update_means`) to get the
-    update of the book. See :eq:`eq-sigma-new`.
+    update of the book. See :eq:`eq-sigma-new`: the implicit solution
+    :eq:`eq-sigma-implicit` with γ held at the old parameters.
 
     The other shapes (scikit-learn's): ``"diag"`` keeps the diagonal of the
     full update (:eq:`eq-sigma-diag`); ``"spherical"`` its trace / d

@@ -138,7 +138,8 @@ def quad_form_grad(a, cov):
 
     Entries of Σ treated as independent; ``cov`` need only be invertible.
     Since (aᵀ Σ^{-T})ᵀ = Σ⁻¹ a, the result is the outer product of Σ^{-T} a and
-    Σ⁻¹ a, computed with two solves. See :eq:`eq-quad-grad`.
+    Σ⁻¹ a, computed with two solves. See :eq:`eq-quad-grad`; the step behind it
+    is the differential of the inverse, :eq:`eq-inverse-diff`.
 
     Parameters
     ----------
@@ -176,7 +177,7 @@ def pdf_grad_cov(X, mean, cov):
 
     ∂N(x | μ, Σ)/∂Σ = −½ N(x | μ, Σ) (Σ⁻¹ − Σ⁻¹ (x − μ)(x − μ)ᵀ Σ⁻¹), the
     formula the source proof reaches, entries of Σ treated as independent.
-    See :eq:`eq-gauss-grad`.
+    See :eq:`eq-gauss-grad`, derived line by line in :eq:`eq-gauss-grad-steps`.
 
     Parameters
     ----------
