@@ -41,7 +41,7 @@ class Equation:
     label: str
     chapter: str  # file stem, e.g. "04_covariance_update"
     line: int
-    checks: list[str] = field(default_factory=list)  # "chapter, cell n"
+    checks: list[tuple[str, int]] = field(default_factory=list)  # (chapter, cell)
     tests: list[str] = field(default_factory=list)  # "tests/file.py"
     functions: list[str] = field(default_factory=list)  # "gmmlib.em.f"
 
@@ -148,10 +148,10 @@ def index(root: Path = ROOT) -> list[Equation]:
     an earlier equation); equations are collected from the numbered chapters.
     """
     chapters_dir = root / "chapters"
-    checks: dict[str, list[str]] = {}
+    checks: dict[str, list[tuple[str, int]]] = {}
     for path in sorted(chapters_dir.glob("*.md")):
         for label, cells in checking_cells(path).items():
-            checks.setdefault(label, []).extend(f"{path.stem}, cell {n}" for n in cells)
+            checks.setdefault(label, []).extend((path.stem, n) for n in cells)
     functions = docstring_references(root / "gmmlib")
     tests = test_mentions(root / "tests") if (root / "tests").is_dir() else {}
     equations = []
@@ -191,3 +191,68 @@ def duplicates(equations: list[Equation]) -> list[str]:
     for eq in equations:
         seen[eq.label] = seen.get(eq.label, 0) + 1
     return sorted(label for label, count in seen.items() if count > 1)
+
+
+def api_targets(api_page: Path) -> tuple[set[str], list[str]]:
+    """The modules (``automodule``) and classes (``autoclass``) of the API page."""
+    text = api_page.read_text(encoding="utf-8") if api_page.is_file() else ""
+    modules = set(re.findall(r"^\s*\.\. automodule::\s*(\S+)", text, re.M))
+    classes = re.findall(r"^\s*\.\. autoclass::\s*(\S+)", text, re.M)
+    return modules, classes
+
+
+def api_name(qualname: str, modules: set[str], classes: list[str]) -> str | None:
+    """The name under which the API page documents ``qualname``, if it does.
+
+    ``gmmlib.mixture.GaussianMixture.fit`` is documented as
+    ``gmmlib.GaussianMixture.fit`` when the page has ``autoclass::
+    gmmlib.GaussianMixture``; ``gmmlib.em.m_step`` as itself when it has
+    ``automodule:: gmmlib.em``.
+    """
+    parts = qualname.split(".")
+    for public in classes:
+        name = public.rsplit(".", 1)[-1]
+        if name in parts[1:]:
+            return ".".join([public, *parts[parts.index(name, 1) + 1 :]])
+    for i in range(len(parts) - 1, 0, -1):
+        if ".".join(parts[:i]) in modules:
+            return qualname
+    return None
+
+
+def _chapter_link(stem: str) -> str:
+    """``{doc}`ch. 4 <04_covariance_update>``` for a numbered chapter, else its name."""
+    number, _, _ = stem.partition("_")
+    text = f"ch. {int(number)}" if number.isdigit() else stem.replace("_", " ")
+    return f"{{doc}}`{text} <{stem}>`"
+
+
+def markdown_table(
+    equations: list[Equation], table: dict[str, str], api_page: Path
+) -> str:
+    """The index as a MyST Markdown table: links to equations, chapters and API.
+
+    Meant to be displayed from a cell whose Markdown output is parsed as MyST
+    (cell metadata ``mystnb: {markdown_format: myst}``), so that a broken
+    label or API name fails the strict build like any other reference.
+    """
+    modules, classes = api_targets(api_page)
+    rows = [
+        "| equation | chapter | checked by | gmmlib |",
+        "|---|---|---|---|",
+    ]
+    for eq in equations:
+        code = []
+        for qualname in eq.functions:
+            public = api_name(qualname, modules, classes)
+            short = (public or qualname).removeprefix("gmmlib.")
+            code.append(f"{{py:obj}}`{short} <{public}>`" if public else f"`{short}`")
+        if not code and eq.label in table:
+            code.append(table[eq.label])
+        checks = [f"{_chapter_link(stem)}, cell {n}" for stem, n in eq.checks]
+        checks += [f"`{test}`" for test in eq.tests]
+        rows.append(
+            f"| {{eq}}`{eq.label}` `{eq.label}` | {_chapter_link(eq.chapter)} "
+            f"| {'<br>'.join(checks) or '**none**'} | {'<br>'.join(code) or '—'} |"
+        )
+    return "\n".join(rows)

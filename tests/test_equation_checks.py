@@ -142,10 +142,10 @@ def test_checker_reports_a_labelled_equation_without_a_check(toy_book):
         "eq-unchecked"
     ]
     checked = {eq.label: eq for eq in equations}["eq-checked"]
-    assert checked.checks == ["01_toy, cell 1"]
+    assert checked.checks == [("01_toy", 1)]
     assert checked.functions == ["gmmlib.core.f"]
     directive = {eq.label: eq for eq in equations}["eq-directive"]
-    assert directive.checks == ["01_toy, cell 1", "notes, cell 1"]
+    assert directive.checks == [("01_toy", 1), ("notes", 1)]
 
 
 def test_checker_reports_a_labelled_equation_without_gmmlib_code(toy_book):
@@ -154,3 +154,32 @@ def test_checker_reports_a_labelled_equation_without_gmmlib_code(toy_book):
     assert [eq.label for eq in equations_module.unimplemented(equations, table)] == [
         "eq-unchecked"
     ]
+
+
+def test_table_links_documented_code_and_flags_missing_checks(toy_book):
+    (toy_book / "chapters" / "api.md").write_text(
+        "```{eval-rst}\n.. automodule:: gmmlib.core\n```\n", encoding="utf-8"
+    )
+    equations = equations_module.index(toy_book)
+    table = equations_module.contributing_table(toy_book / "CONTRIBUTING.md")
+    rows = equations_module.markdown_table(
+        equations, table, toy_book / "chapters" / "api.md"
+    ).splitlines()
+    assert len(rows) == 2 + 3
+    checked, unchecked, directive = rows[2:]
+    assert "{eq}`eq-checked`" in checked
+    assert "{py:obj}`core.f <gmmlib.core.f>`" in checked
+    assert "{doc}`ch. 1 <01_toy>`, cell 1" in checked
+    assert "**none**" in unchecked and "—" in unchecked
+    assert "`core.g`" in directive  # from CONTRIBUTING.md: no link
+
+
+def test_api_names_follow_the_api_page():
+    modules, classes = {"gmmlib.em"}, ["gmmlib.GaussianMixture"]
+    api_name = equations_module.api_name
+    assert api_name("gmmlib.em.m_step", modules, classes) == "gmmlib.em.m_step"
+    assert (
+        api_name("gmmlib.mixture.GaussianMixture.fit", modules, classes)
+        == "gmmlib.GaussianMixture.fit"
+    )
+    assert api_name("gmmlib.suffstats.m_step", modules, classes) is None
