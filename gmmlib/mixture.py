@@ -129,7 +129,7 @@ default='kmeans'
     lower_bounds_ : list of float
         ``lower_bound`` after each iteration of the best initialisation.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when ``X`` had string column names.
     history_ : list of dict
         Only with ``keep_history=True``. Entry 0 holds the initial parameters,

@@ -132,21 +132,23 @@ class SufficientStatistics:
         n_components = resp.shape[1]
         if shift is None:
             shift = np.broadcast_to(X.mean(axis=0), (n_components, X.shape[1]))
+        n_features = X.shape[1]
         nk = resp.sum(axis=0)
-        moved = np.empty((n_components, X.shape[1]), X.dtype)
-        if covariance_type in ("full", "tied"):
-            scatter = np.empty((n_components, X.shape[1], X.shape[1]), X.dtype)
+        moved = np.zeros((n_components, n_features), X.dtype)
+        wide = covariance_type in ("full", "tied")
+        scatter = np.zeros(
+            (n_components, n_features, n_features) if wide else moved.shape, X.dtype
+        )
+        # row blocks bound the temporaries to (block, n_features)
+        for start, stop in _block_ranges(X.shape[0], 4096):
+            rows, weights = X[start:stop], resp[start:stop]
             for k in range(n_components):
-                diff = X - shift[k]
-                weighted = diff * resp[:, k : k + 1]
-                moved[k] = weighted.sum(axis=0)
-                scatter[k] = weighted.T @ diff
-        else:
-            scatter = np.empty((n_components, X.shape[1]), X.dtype)
-            for k in range(n_components):
-                diff = X - shift[k]
-                moved[k] = resp[:, k] @ diff
-                scatter[k] = resp[:, k] @ (diff * diff)
+                diff = rows - shift[k]
+                moved[k] += weights[:, k] @ diff
+                if wide:
+                    scatter[k] += (diff * weights[:, k : k + 1]).T @ diff
+                else:
+                    scatter[k] += weights[:, k] @ (diff * diff)
         return _centred(covariance_type, X.shape[0], nk, shift, moved, scatter, 0.0)
 
     def merge(self, other):
