@@ -80,6 +80,7 @@ def fit(cls, X, covariance_type, init, max_iter):
 
 def time_per_iteration(cls, X, covariance_type, init, n_iter, repeat):
     """(t(n_iter + 1) - t(1)) / n_iter, each t the best of ``repeat`` fits."""
+    fit(cls, X, covariance_type, init, 1)  # warm up: thread pools, caches
     short = min(fit(cls, X, covariance_type, init, 1)[1] for _ in range(repeat))
     long = np.inf
     for _ in range(repeat):
@@ -146,7 +147,7 @@ def main(argv=None):
         "--types", default=",".join(COVARIANCE_TYPES), help="comma-separated"
     )
     parser.add_argument("--n-iter", type=int, default=5, help="timed iterations")
-    parser.add_argument("--repeat", type=int, default=2, help="best of this many")
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     args = parser.parse_args(argv)
 

@@ -336,3 +336,24 @@ def test_sample_needs_at_least_one_sample(X):
     model = GaussianMixture(2, random_state=0).fit(X)
     with pytest.raises(ValueError, match="'n_samples': 0"):
         model.sample(0)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+def test_fit_on_two_threads_equals_the_fit_on_one(covariance_type, monkeypatch):
+    import gmmlib.mixture
+
+    rng = np.random.default_rng(8)
+    X = np.vstack(
+        [rng.standard_normal((20000, 2)), 4 + rng.standard_normal((20000, 2))]
+    )
+    params = dict(covariance_type=covariance_type, max_iter=5, tol=0, random_state=0)
+    monkeypatch.setattr(gmmlib.mixture, "_blas_threads", lambda: 1)
+    one = _quiet_fit(GaussianMixture(2, **params), X)
+    monkeypatch.setattr(gmmlib.mixture, "_blas_threads", lambda: 2)
+    model = GaussianMixture(2, **params)
+    assert model._n_threads(*X.shape) == 2
+    two = _quiet_fit(model, X)
+    np.testing.assert_allclose(two.means_, one.means_, rtol=1e-10)
+    np.testing.assert_allclose(two.covariances_, one.covariances_, rtol=1e-10)
+    np.testing.assert_allclose(two.lower_bounds_, one.lower_bounds_, rtol=1e-12)
+    np.testing.assert_array_equal(two.predict(X), one.predict(X))
