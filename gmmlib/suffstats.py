@@ -15,12 +15,14 @@ moments of all components with a second one, so its memory beyond ``X`` is
 ``O(block_size * n_components * n_features)``.
 
 Numerics: the rows are first shifted by a fixed ``centre`` (the data mean in
-:class:`gmmlib.GaussianMixture`). For ``'full'`` and ``'tied'`` the scatter of
-component k is formed about the component's previous mean, so the rounding
-error relative to the covariance grows only like ``eps * |mu_k - mu_k_old| /
-sigma_k``; for ``'diag'`` and ``'spherical'`` it is formed about ``centre``
-(two small products instead of a pass over ``block * K * d`` elements), with
-error ``eps * (|mu_k - centre| / sigma_k) ** 2`` and variances clipped at zero.
+:class:`gmmlib.GaussianMixture`), so data far from the origin (offset by 1e8)
+lose nothing. For ``'full'`` and ``'tied'`` the scatter of component k is
+formed from the residuals about its previous mean, so the relative rounding
+error of the covariance grows only linearly, like ``eps * |mu_k - centre| /
+sigma_k`` (as in the E-step of any implementation); for ``'diag'`` and
+``'spherical'`` it is formed about ``centre`` (two small products instead of
+a pass over ``block * K * d`` elements), with error
+``eps * (|mu_k - centre| / sigma_k) ** 2``, and variances clipped at zero.
 No statistic is ever formed from raw moments about the origin.
 """
 
