@@ -338,9 +338,13 @@ const settled = img => img.complete ? null : new Promise(r => {
 # Everything else is read from the DOM in one pass.
 _INSPECT_JS = r"""
 const snippet = (s, n = 100) => s.replace(/\s+/g, " ").trim().slice(0, n);
+const quote = s => '"' + s + '"';
+// Where on the page: the section, else the part of the theme (sidebar, ...).
 const where = el => {
-  const sec = el.closest("section[id]");
-  return sec ? "#" + sec.id : "";
+  const sec = el.closest("article section[id]");
+  if (sec) return "(in #" + sec.id + ")";
+  const part = el.closest("[id]");
+  return part ? "(in #" + part.id + ")" : "";
 };
 const out = {};
 
@@ -371,9 +375,14 @@ if (window.MathJax && MathJax.startup && MathJax.startup.document) {
   }
 }
 
-// Raw TeX in the text a reader sees: skip code, scripts and typeset math.
+// Raw TeX in the text a reader sees: skip code, scripts and typeset math, and
+// what is never shown on screen (the theme's print-only header), but not what
+// a click reveals (collapsed solutions, <details>).
 const skip = "pre, code, kbd, samp, script, style, noscript, template, " +
              "textarea, mjx-container, .highlight";
+const revealable = ".toggle-hidden, .toggle, .dropdown, details";
+const onScreen = el => (el.checkVisibility ? el.checkVisibility() :
+  el.getClientRects().length > 0) || el.closest(revealable) !== null;
 const tex = new RegExp([
   String.raw`\$\$`, String.raw`\\[\[\]()]`, String.raw`\\(begin|end)\{`,
   String.raw`\\(frac|sum|prod|int|sqrt|mathbf|mathrm|mathsf|boldsymbol|text)\b`,
@@ -381,14 +390,16 @@ const tex = new RegExp([
   String.raw`\\(alpha|beta|gamma|delta|epsilon|mu|pi|sigma|Sigma|theta|lambda)\b`,
 ].join("|"));
 out.rawTex = [];
+// The title shows in the browser's tab, bookmarks and search results.
+out.titleTex = tex.test(document.title) ? quote(document.title) : null;
 const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
 for (let node = walker.nextNode(); node; node = walker.nextNode()) {
   const parent = node.parentElement;
-  if (!parent || parent.closest(skip)) continue;
+  if (!parent || parent.closest(skip) || !onScreen(parent)) continue;
   const m = node.textContent.match(tex);
   if (m) {
     const text = snippet(node.textContent.slice(Math.max(0, m.index - 30)), 80);
-    out.rawTex.push(JSON.stringify(text) + " " + where(parent));
+    out.rawTex.push(quote(text) + " " + where(parent));
   }
 }
 
@@ -406,14 +417,14 @@ for (const el of document.querySelectorAll(errorClasses)) {
   const kind = el.className.split(/\s+/).filter(c => c.startsWith("output") ||
     ["stderr", "traceback", "error"].includes(c)).join(".");
   out.errorOutputs.push(
-    kind + ": " + JSON.stringify(snippet(el.textContent, 160)) + " " + where(el));
+    kind + ": " + quote(snippet(el.textContent, 160)) + " " + where(el));
 }
 const traceback =
   /Traceback \(most recent call last\)|^\s*-{20,}\s*\n\s*\w+(Error|Exception)\b/m;
 for (const el of document.querySelectorAll(".cell_output, .output")) {
   if (traceback.test(el.textContent)) {
     out.errorOutputs.push("traceback in output: " +
-      JSON.stringify(snippet(el.textContent, 160)) + " " + where(el));
+      quote(snippet(el.textContent, 160)) + " " + where(el));
   }
 }
 
@@ -453,7 +464,7 @@ for (const el of document.querySelectorAll(refs)) {
     el.classList.contains("bibtex-citation") ? el.querySelector("a") : el.closest("a");
   if (!linked) {
     out.unresolved.push(el.className + ": " +
-      JSON.stringify(snippet(el.textContent, 60)) + " " + where(el));
+      quote(snippet(el.textContent, 60)) + " " + where(el));
   }
 }
 out.scrollHeight = Math.max(
@@ -542,6 +553,8 @@ def check_page(driver, server: Server, page: str, screenshot: Path | None = None
     problems += [f"math not typeset by MathJax: {m}" for m in found["mathUntypeset"]]
     problems += [f"MathJax error (mjx-merror): {m}" for m in found["mathErrors"]]
     problems += [f"undefined TeX macro: {m}" for m in found["mathUndefined"]]
+    if found["titleTex"]:
+        problems.append(f"raw TeX in the <title> (tab, search): {found['titleTex']}")
     problems += [f"raw TeX in the page text: {m}" for m in found["rawTex"]]
     problems += [
         f"image did not load: {img['src']!r} {img['where']}"

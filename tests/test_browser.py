@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -114,17 +115,23 @@ def test_every_toc_file_became_a_page(book):
 
 def test_mathjax_is_served_locally(book):
     """MathJax comes from _static (sphinx-mathjax-offline), not from a CDN."""
-    pages_with_math = [
-        p for p in PAGES if 'class="math' in (ROOT / p).read_text(encoding="utf-8")
-    ]
-    assert pages_with_math, "no page of the book has math"
-    assert (ROOT / "_static" / "mathjax" / "tex-chtml.js").is_file()
-    for page in pages_with_math:
+    assert (ROOT / "_static" / "mathjax" / "tex-chtml.js").is_file(), (
+        "no _static/mathjax/tex-chtml.js: is sphinx-mathjax-offline enabled?"
+    )
+    problems = []
+    for page in PAGES:
         text = (ROOT / page).read_text(encoding="utf-8")
-        assert "_static/mathjax/tex-chtml.js" in text, (
-            f"{page} loads MathJax from elsewhere"
-        )
-        assert "cdn.jsdelivr.net" not in text, f"{page} names a CDN"
+        scripts = re.findall(r'<script[^>]*\ssrc="([^"]*mathjax[^"]*)"', text, re.I)
+        for src in scripts:
+            if "://" in src or src.startswith("//") or "_static/mathjax/" not in src:
+                problems.append(f"{page} loads MathJax from {src}")
+        if 'class="math' in text and not scripts:
+            problems.append(
+                f"{page} has math but no MathJax script (Sphinx adds MathJax only "
+                "to pages with math of their own: TeX in a title that the "
+                "navigation shows on every page stays raw elsewhere)"
+            )
+    assert not problems, "\n".join(problems)
 
 
 # ---------------------------------------------------------------------------
@@ -169,6 +176,7 @@ and <a class="reference internal" href="#equation-one">(<span class="eq">1</span
 <code class="xref py py-class docutils literal notranslate">numpy.ndarray</code>.</p>
 <p><img alt="dot" src="pixel.png"></p>
 <pre>$$\frac{a}{b}$$ in code is fine</pre>
+<div class="onlyprint" style="display:none">print only \frac{a}{b}</div>
 """
     + _cell("output stream highlight-myst-ansi", "all good")
     + TAIL
@@ -177,8 +185,12 @@ and <a class="reference internal" href="#equation-one">(<span class="eq">1</span
 BROKEN = {
     # page: (html, what the report must say)
     "raw_tex.html": (
-        HEAD_NO_MATHJAX + r"<p>$$\frac{a}{b}$$</p>" + TAIL,
-        ["raw TeX", r"\frac"],
+        HEAD_NO_MATHJAX.replace("<title>t</title>", r"<title>\(\Sigma_k\)</title>")
+        + r"<p>$$\frac{a}{b}$$</p>"
+        + r'<div class="dropdown admonition toggle-hidden" style="display:none">'
+        + r"<p>hidden solution \begin{pmatrix}</p></div>"
+        + TAIL,
+        ["raw TeX", r"\frac", r"\begin{pmatrix}", "raw TeX in the <title>"],
     ),
     "math_without_mathjax.html": (
         HEAD_NO_MATHJAX + r'<p><span class="math">\(x^2\)</span></p>' + TAIL,
