@@ -263,7 +263,7 @@ default='kmeans'
         X_init = X
         if dask_input and do_init and any(p is None for p in initial):
             X_init = _dask.sample_rows(X, random_state)
-        n_threads = self._n_threads(n_samples, X.shape[1])
+        n_threads = self._n_threads(n_samples, X.shape[1], X.dtype.itemsize)
         limits = threadpool_limits(1, "blas") if n_threads > 1 else nullcontext()
 
         best = None
@@ -346,8 +346,8 @@ default='kmeans'
             "history": history,
         }
 
-    def _n_threads(self, n_samples, n_features):
-        block = default_block_size(self.n_components, n_features)
+    def _n_threads(self, n_samples, n_features, itemsize=8):
+        block = default_block_size(self.n_components, n_features, itemsize)
         if n_samples < 4 * block:
             return 1
         return _blas_threads()

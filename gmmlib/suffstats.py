@@ -514,7 +514,7 @@ class BlockEStep:
         wide = self.covariance_type in ("full", "tied")
         return {
             "aug": np.empty((n_rows, d + 1 if wide else 2 * d + 1), self.dtype),
-            "white": np.empty((n_rows, K * d), self.dtype) if wide else None,
+            "white": np.empty(K * d * n_rows, self.dtype) if wide else None,
         }
 
     def _augmented(self, X_block, workspace=None):
@@ -533,10 +533,14 @@ class BlockEStep:
         """Transposed weighted log-densities, shape (n_components, n)."""
         n = aug.shape[0]
         if self.covariance_type in ("full", "tied"):
-            white = None if workspace is None else workspace["white"][:n]
-            white = np.matmul(aug, self._factors, out=white)
-            white = white.reshape(n, self.n_components, -1)
-            quad = np.einsum("nkd,nkd->kn", white, white)
+            # (K d, n): the sums over d and the scaling by γ below then run
+            # along contiguous rows of length n, not in runs of d
+            shape = (self._factors.shape[1], n)
+            white = None if workspace is None else _view(workspace["white"], shape)
+            white = np.matmul(self._factors.T, aug.T, out=white)
+            white = white.reshape(self.n_components, -1, n)
+            quad = np.empty((self.n_components, n), self.dtype)
+            np.einsum("kdn,kdn->kn", white, white, out=quad)
         else:
             quad = self._factors.T @ aug.T
         # log π_k + log N = const_k - q_nk / 2 (the 1/2 is in the factors)
@@ -562,7 +566,7 @@ class BlockEStep:
 
         Returns ``(nk, moved, second, log_likelihood)``: :math:`N_k`,
         :math:`\\sum_n γ_{nk} (a_n - s_k)` and, for 'full' and 'tied', the
-        (d, K d) product :math:`A^T [γ_k (A - s_k) U_k]_k` (for 'diag' and
+        (K d, d) product :math:`[γ_k (A - s_k) U_k]_k^T A` (for 'diag' and
         'spherical' :math:`\\sum_n γ_{nk} a_n^2`), where ``a = x - centre``.
         """
         n, d = X_block.shape
@@ -577,9 +581,9 @@ class BlockEStep:
             moved, nk = sums[:, :d], sums[:, d]
             moved -= nk[:, None] * self.shift
             # γ_k (a - s_k) U_k in place of the whitened residuals
-            white = workspace["white"][:n].reshape(n, self.n_components, d)
-            white *= resp_t.T[:, :, None]
-            second = shifted.T @ white.reshape(n, -1)
+            white = _view(workspace["white"], (self.n_components * d, n))
+            white.reshape(self.n_components, d, n)[...] *= resp_t[:, None, :]
+            second = white @ shifted
         else:
             sums = resp_t @ aug
             moved, second, nk = sums[:, :d], sums[:, d:-1], sums[:, -1]
@@ -591,7 +595,7 @@ class BlockEStep:
         if self.covariance_type in ("full", "tied"):
             # (A^T γ_k (A - s_k) U_k) U_k^-1 - s_k moved_k^T: the scatter about
             # s_k (the previous mean)
-            scatter = second.reshape(d, K, d).transpose(1, 0, 2) @ self._inverse_factors
+            scatter = second.reshape(K, d, d).transpose(0, 2, 1) @ self._inverse_factors
             scatter -= self.shift[:, :, None] * moved[:, None, :]
             shift = self.means
         else:
@@ -634,6 +638,11 @@ class BlockEStep:
         return self._finish(n_samples, *total)
 
 
+def _view(buffer, shape):
+    """A C-ordered array of ``shape`` at the start of a flat buffer."""
+    return buffer[: math.prod(shape)].reshape(shape)
+
+
 def _responsibilities_t(log_prob_t):
     """Transposed responsibilities (in place) and per-row log-likelihood.
 
@@ -642,11 +651,11 @@ def _responsibilities_t(log_prob_t):
     """
     top = log_prob_t.max(axis=0)
     log_prob_t -= top
-    # responsibilities below tiny/eps (1e-31 in float32) become exact zeros:
-    # their products with the residuals would be subnormal numbers, which
-    # slow the products down tenfold, and they add less than eps * tiny to N_k
+    # responsibilities are floored at tiny/eps (1e-31 in float32): below it,
+    # exp and the products with the residuals give subnormal numbers, which
+    # are ten times slower; the floor adds at most n_samples * tiny / eps to N_k
     info = np.finfo(log_prob_t.dtype)
-    np.copyto(log_prob_t, -np.inf, where=log_prob_t < math.log(info.tiny / info.eps))
+    np.maximum(log_prob_t, math.log(info.tiny / info.eps), out=log_prob_t)
     np.exp(log_prob_t, out=log_prob_t)
     total = log_prob_t.sum(axis=0)
     log_prob_t /= total
@@ -681,9 +690,24 @@ def responsibilities(weighted_log_prob):
 # A pass over the data
 
 
-def default_block_size(n_components, n_features):
-    """Rows per block so the block's (rows, K·d) temporaries stay in cache."""
-    return int(min(8192, max(256, 2**17 // max(1, n_components * n_features))))
+def default_block_size(n_components, n_features, itemsize=8):
+    """Rows per block: the block's (K d, rows) buffer takes about 1 MiB.
+
+    That keeps the block's temporaries in a core's L2 cache while each numpy
+    call still handles enough numbers to amortise its overhead.
+
+    Parameters
+    ----------
+    n_components, n_features : int
+    itemsize : int
+        Bytes per number (8 for float64, 4 for float32).
+
+    Returns
+    -------
+    int
+    """
+    rows = 2**20 // (itemsize * max(1, n_components * n_features))
+    return int(min(16384, max(256, rows)))
 
 
 def _block_ranges(n_samples, block_size):
@@ -719,7 +743,9 @@ def accumulate_statistics(X, estep, block_size=None, n_threads=1):
     SufficientStatistics
     """
     if block_size is None:
-        block_size = default_block_size(estep.n_components, estep.n_features)
+        block_size = default_block_size(
+            estep.n_components, estep.n_features, estep.dtype.itemsize
+        )
     ranges = _block_ranges(X.shape[0], block_size)
     chunks = [[ranges[i] for i in chunk] for chunk in _thread_chunks(ranges, n_threads)]
     if len(chunks) == 1:
@@ -750,7 +776,9 @@ def map_blocks(X, estep, func, block_size=None, n_threads=1):
     ndarray with n_samples rows
     """
     if block_size is None:
-        block_size = default_block_size(estep.n_components, estep.n_features)
+        block_size = default_block_size(
+            estep.n_components, estep.n_features, estep.dtype.itemsize
+        )
     ranges = _block_ranges(X.shape[0], block_size)
     chunks = [[ranges[i] for i in chunk] for chunk in _thread_chunks(ranges, n_threads)]
 
