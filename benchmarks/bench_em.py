@@ -146,7 +146,7 @@ def main(argv=None):
     parser.add_argument(
         "--types", default=",".join(COVARIANCE_TYPES), help="comma-separated"
     )
-    parser.add_argument("--n-iter", type=int, default=5, help="timed iterations")
+    parser.add_argument("--n-iter", type=int, default=10, help="timed iterations")
     parser.add_argument("--repeat", type=int, default=3, help="best of this many")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     args = parser.parse_args(argv)

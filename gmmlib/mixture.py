@@ -347,7 +347,9 @@ default='kmeans'
         }
 
     def _n_threads(self, n_samples, n_features, itemsize=8):
-        block = default_block_size(self.n_components, n_features, itemsize)
+        block = default_block_size(
+            self.n_components, n_features, itemsize, self.covariance_type
+        )
         if n_samples < 4 * block:
             return 1
         return _blas_threads()

@@ -690,23 +690,30 @@ def responsibilities(weighted_log_prob):
 # A pass over the data
 
 
-def default_block_size(n_components, n_features, itemsize=8):
-    """Rows per block: the block's (K d, rows) buffer takes about 1 MiB.
+def default_block_size(n_components, n_features, itemsize=8, covariance_type="full"):
+    """Rows per block: the block's buffers take about 1 MiB.
 
     That keeps the block's temporaries in a core's L2 cache while each numpy
-    call still handles enough numbers to amortise its overhead.
+    call still handles enough numbers to amortise its overhead. A row needs
+    K d numbers for 'full' and 'tied' (the whitened residuals), 2 d + 1 + K
+    for 'diag' and 'spherical'.
 
     Parameters
     ----------
     n_components, n_features : int
     itemsize : int
         Bytes per number (8 for float64, 4 for float32).
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
 
     Returns
     -------
     int
     """
-    rows = 2**20 // (itemsize * max(1, n_components * n_features))
+    if covariance_type in ("full", "tied"):
+        per_row = n_components * n_features
+    else:
+        per_row = 2 * n_features + 1 + n_components
+    rows = 2**20 // (itemsize * max(1, per_row))
     return int(min(16384, max(256, rows)))
 
 
@@ -744,7 +751,10 @@ def accumulate_statistics(X, estep, block_size=None, n_threads=1):
     """
     if block_size is None:
         block_size = default_block_size(
-            estep.n_components, estep.n_features, estep.dtype.itemsize
+            estep.n_components,
+            estep.n_features,
+            estep.dtype.itemsize,
+            estep.covariance_type,
         )
     ranges = _block_ranges(X.shape[0], block_size)
     chunks = [[ranges[i] for i in chunk] for chunk in _thread_chunks(ranges, n_threads)]
@@ -777,7 +787,10 @@ def map_blocks(X, estep, func, block_size=None, n_threads=1):
     """
     if block_size is None:
         block_size = default_block_size(
-            estep.n_components, estep.n_features, estep.dtype.itemsize
+            estep.n_components,
+            estep.n_features,
+            estep.dtype.itemsize,
+            estep.covariance_type,
         )
     ranges = _block_ranges(X.shape[0], block_size)
     chunks = [[ranges[i] for i in chunk] for chunk in _thread_chunks(ranges, n_threads)]
