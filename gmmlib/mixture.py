@@ -426,15 +426,7 @@ default='kmeans'
         weights, means, precisions = initial
         covariances = prec_chol = None
         if weights is None or means is None or precisions is None:
-            resp = self._initial_responsibilities(X, random_state)
-            first = SufficientStatistics.from_responsibilities(
-                X, resp, self.covariance_type
-            )
-            # second pass about the first-pass means: no cancellation
-            stats = SufficientStatistics.from_responsibilities(
-                X, resp, self.covariance_type, shift=first.means
-            )
-            del resp
+            stats = self._initial_statistics(X, random_state)
             n_samples = X.shape[0]
             _, fit_means, covariances, prec_chol = m_step(stats, self.reg_covar)
             if weights is None:
@@ -449,26 +441,33 @@ default='kmeans'
             covariances = covariances_from_cholesky(prec_chol, self.covariance_type)
         return weights, means, covariances, prec_chol
 
-    def _initial_responsibilities(self, X, random_state):
+    def _initial_statistics(self, X, random_state):
+        """Statistics of the initial responsibilities, drawn as scikit-learn does.
+
+        Two passes: the second forms the scatter about the first pass's
+        means, so the initial covariances lose no digits either.
+        """
         n_samples, K = X.shape[0], self.n_components
-        if self.init_params == "kmeans":
-            labels = (
-                KMeans(n_clusters=K, n_init=1, random_state=random_state).fit(X).labels_
-            )
-            resp = np.zeros((n_samples, K), dtype=X.dtype)
-            resp[np.arange(n_samples), labels] = 1
-        elif self.init_params == "random":
+        ctype = self.covariance_type
+        if self.init_params == "random":
             resp = random_state.uniform(size=(n_samples, K)).astype(X.dtype)
             resp /= resp.sum(axis=1, keepdims=True)
-        elif self.init_params == "random_from_data":
-            indices = random_state.choice(n_samples, size=K, replace=False)
-            resp = np.zeros((n_samples, K), dtype=X.dtype)
-            resp[indices, np.arange(K)] = 1
+            first = SufficientStatistics.from_responsibilities(X, resp, ctype)
+            return SufficientStatistics.from_responsibilities(
+                X, resp, ctype, shift=first.means
+            )
+        if self.init_params == "kmeans":
+            kmeans = KMeans(n_clusters=K, n_init=1, random_state=random_state)
+            labels = kmeans.fit(X).labels_
         else:
-            _, indices = kmeans_plusplus(X, K, random_state=random_state)
-            resp = np.zeros((n_samples, K), dtype=X.dtype)
-            resp[indices, np.arange(K)] = 1
-        return resp
+            if self.init_params == "random_from_data":
+                indices = random_state.choice(n_samples, size=K, replace=False)
+            else:
+                _, indices = kmeans_plusplus(X, K, random_state=random_state)
+            labels = np.full(n_samples, -1)
+            labels[indices] = np.arange(K)
+        first = SufficientStatistics.from_labels(X, labels, K, ctype)
+        return SufficientStatistics.from_labels(X, labels, K, ctype, shift=first.means)
 
     # -- parameters -----------------------------------------------------------
 

@@ -153,6 +153,47 @@ class SufficientStatistics:
                     scatter[k] += weights[:, k] @ (diff * diff)
         return _centred(covariance_type, X.shape[0], nk, shift, moved, scatter, 0.0)
 
+    @classmethod
+    def from_labels(cls, X, labels, n_components, covariance_type, shift=None):
+        """Statistics of rows ``X`` with hard assignments (one-hot γ).
+
+        The same as :meth:`from_responsibilities` with ``resp[n, labels[n]] =
+        1``, without forming the (n_samples, n_components) array.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+        labels : ndarray of shape (n_samples,)
+            Component of each row, or -1 for a row that belongs to none.
+        n_components : int
+        covariance_type : {'full', 'tied', 'diag', 'spherical'}
+        shift : ndarray of shape (n_components, n_features), optional
+            As in :meth:`from_responsibilities`.
+
+        Returns
+        -------
+        SufficientStatistics
+        """
+        _validate_covariance_type(covariance_type)
+        X = np.asarray(X)
+        labels = np.asarray(labels)
+        n_features = X.shape[1]
+        if shift is None:
+            shift = np.broadcast_to(X.mean(axis=0), (n_components, n_features))
+        nk = np.bincount(labels[labels >= 0], minlength=n_components).astype(X.dtype)
+        moved = np.zeros((n_components, n_features), X.dtype)
+        wide = covariance_type in ("full", "tied")
+        scatter = np.zeros(
+            (n_components, n_features, n_features) if wide else moved.shape, X.dtype
+        )
+        for start, stop in _block_ranges(X.shape[0], 4096):
+            rows, block_labels = X[start:stop], labels[start:stop]
+            for k in np.unique(block_labels[block_labels >= 0]):
+                diff = rows[block_labels == k] - shift[k]
+                moved[k] += diff.sum(axis=0)
+                scatter[k] += diff.T @ diff if wide else (diff * diff).sum(axis=0)
+        return _centred(covariance_type, X.shape[0], nk, shift, moved, scatter, 0.0)
+
     def merge(self, other):
         """Statistics of the union of two disjoint sets of rows.
 

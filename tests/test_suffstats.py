@@ -238,3 +238,21 @@ def test_merge_refuses_statistics_of_another_shape():
         a.merge(SufficientStatistics.empty(2, 3, "diag"))
     with pytest.raises(ValueError, match="Cannot merge statistics of shapes"):
         a.merge(SufficientStatistics.empty(3, 3, "full"))
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_statistics_from_labels_equal_those_of_one_hot_responsibilities(
+    covariance_type,
+):
+    X = _data(n_samples=9000, seed=3)
+    rng = np.random.default_rng(3)
+    labels = rng.integers(-1, 3, size=len(X))  # -1: the row belongs to none
+    resp = np.zeros((len(X), 3))
+    assigned = labels >= 0
+    resp[assigned, labels[assigned]] = 1
+    shift = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 0.0], [3.0, 3.0, 3.0]])
+    from_labels = SufficientStatistics.from_labels(X, labels, 3, covariance_type, shift)
+    expected = SufficientStatistics.from_responsibilities(X, resp, covariance_type)
+    np.testing.assert_array_equal(from_labels.nk, expected.nk)
+    np.testing.assert_allclose(from_labels.means, expected.means, rtol=1e-12)
+    np.testing.assert_allclose(from_labels.scatter, expected.scatter, rtol=1e-10)
