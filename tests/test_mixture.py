@@ -357,3 +357,17 @@ def test_fit_on_two_threads_equals_the_fit_on_one(covariance_type, monkeypatch):
     np.testing.assert_allclose(two.covariances_, one.covariances_, rtol=1e-10)
     np.testing.assert_allclose(two.lower_bounds_, one.lower_bounds_, rtol=1e-12)
     np.testing.assert_array_equal(two.predict(X), one.predict(X))
+
+
+def test_fortran_ordered_input_gives_the_same_fit(X):
+    c_fit = GaussianMixture(3, random_state=0).fit(np.ascontiguousarray(X))
+    f_fit = GaussianMixture(3, random_state=0).fit(np.asfortranarray(X))
+    np.testing.assert_allclose(f_fit.means_, c_fit.means_, rtol=1e-12)
+    np.testing.assert_allclose(f_fit.covariances_, c_fit.covariances_, rtol=1e-12)
+
+
+def test_float32_model_scores_float64_rows_like_float32_rows(X):
+    model = GaussianMixture(3, random_state=0).fit(X.astype(np.float32))
+    np.testing.assert_allclose(
+        model.score_samples(X), model.score_samples(X.astype(np.float32)), rtol=1e-5
+    )
