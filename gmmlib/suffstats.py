@@ -54,7 +54,7 @@ def _validate_covariance_type(covariance_type):
         )
 
 
-@dataclass
+@dataclass(eq=False)  # fields are arrays: no elementwise __eq__
 class SufficientStatistics:
     """Sufficient statistics of a Gaussian mixture over a set of rows.
 
