@@ -732,10 +732,11 @@ def responsibilities(weighted_log_prob):
 
 
 def default_block_size(n_components, n_features, itemsize=8, covariance_type="full"):
-    """Rows per block: the block's buffers take about 1 MiB.
+    """Rows per block: the block's buffers take about 4 MiB.
 
-    That keeps the block's temporaries in a core's L2 cache while each numpy
-    call still handles enough numbers to amortise its overhead. A row needs
+    Measured on 2 cores (N=100 000, d=16, K=8): the time per row falls until
+    blocks of about 4 MiB, where each numpy call handles enough numbers to
+    amortise its overhead, and stays flat beyond. A row needs
     K d numbers for 'full' and 'tied' (the whitened residuals), 2 d + 1 + K
     for 'diag' and 'spherical'.
 
@@ -754,7 +755,7 @@ def default_block_size(n_components, n_features, itemsize=8, covariance_type="fu
         per_row = n_components * n_features
     else:
         per_row = 2 * n_features + 1 + n_components
-    rows = 2**20 // (itemsize * max(1, per_row))
+    rows = 2**22 // (itemsize * max(1, per_row))
     return int(min(16384, max(256, rows)))
 
 
