@@ -495,6 +495,15 @@ default='kmeans'
             *_estep_arguments(self._get_parameters()), self.covariance_type, centre
         )
 
+    def _per_block(self, X, func):
+        """``func(estep, block)`` over X's row blocks at the fitted parameters."""
+        if _dask.is_dask_array(X):
+            return _map_blocks(X, self._estep(), func)
+        n_threads = self._n_threads(*X.shape, X.dtype.itemsize)
+        limits = threadpool_limits(1, "blas") if n_threads > 1 else nullcontext()
+        with limits:
+            return _map_blocks(X, self._estep(), func, n_threads=n_threads)
+
     def _validated(self, X):
         check_is_fitted(self)
         if _dask.is_dask_array(X):
@@ -515,7 +524,7 @@ default='kmeans'
         log_prob : ndarray of shape (n_samples,)
         """
         X = self._validated(X)
-        return _map_blocks(X, self._estep(), _log_norm)
+        return self._per_block(X, _log_norm)
 
     def score(self, X, y=None):
         """Mean log-likelihood per row.
@@ -543,7 +552,7 @@ default='kmeans'
         labels : ndarray of shape (n_samples,)
         """
         X = self._validated(X)
-        return _map_blocks(X, self._estep(), _labels)
+        return self._per_block(X, _labels)
 
     def predict_proba(self, X):
         """Responsibilities γ(z_nk) of each component for each row.
@@ -559,7 +568,7 @@ default='kmeans'
         resp : ndarray of shape (n_samples, n_components)
         """
         X = self._validated(X)
-        return _map_blocks(X, self._estep(), _resp)
+        return self._per_block(X, _resp)
 
     def sample(self, n_samples=1):
         """Draw rows from the fitted mixture.
