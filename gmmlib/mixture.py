@@ -287,9 +287,11 @@ default='kmeans'
 
         if not best["converged"] and self.max_iter > 0:
             warnings.warn(
-                "Best performing initialization did not converge. Try different "
-                "init parameters, or increase max_iter, tol, or check for "
-                "degenerate data.",
+                f"EM did not converge: the best of the initialisations was still "
+                f"changing by more than tol={self.tol:g} per sample after "
+                f"max_iter={self.max_iter} iterations. Increase max_iter or tol, "
+                "try other initial parameters, or check the data for duplicated "
+                "or degenerate points.",
                 ConvergenceWarning,
                 stacklevel=2,
             )

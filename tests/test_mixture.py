@@ -168,7 +168,9 @@ def test_n_init_keeps_an_initialisation_at_least_as_good_as_the_first(X):
 
 def test_convergence_warning_when_max_iter_is_too_small(X):
     model = GaussianMixture(3, max_iter=2, tol=0, random_state=0)
-    with pytest.warns(ConvergenceWarning, match="increase max_iter"):
+    with pytest.warns(
+        ConvergenceWarning, match="after max_iter=2 iterations. Increase"
+    ):
         model.fit(X)
     assert not model.converged_ and model.n_iter_ == 2
 
