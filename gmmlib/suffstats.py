@@ -759,6 +759,20 @@ def default_block_size(n_components, n_features, itemsize=8, covariance_type="fu
     return int(min(16384, max(256, rows)))
 
 
+def _auto_block_size(n_samples, estep, n_threads):
+    """:func:`default_block_size`, but at least 8 blocks per thread.
+
+    So the buffers of small data sets stay a small fraction of the data.
+    """
+    block_size = default_block_size(
+        estep.n_components,
+        estep.n_features,
+        estep.dtype.itemsize,
+        estep.covariance_type,
+    )
+    return min(block_size, max(256, -(-n_samples // (8 * max(1, n_threads)))))
+
+
 def _block_ranges(n_samples, block_size):
     starts = range(0, n_samples, block_size)
     return [(i, min(i + block_size, n_samples)) for i in starts]
@@ -792,12 +806,7 @@ def accumulate_statistics(X, estep, block_size=None, n_threads=1):
     SufficientStatistics
     """
     if block_size is None:
-        block_size = default_block_size(
-            estep.n_components,
-            estep.n_features,
-            estep.dtype.itemsize,
-            estep.covariance_type,
-        )
+        block_size = _auto_block_size(X.shape[0], estep, n_threads)
     ranges = _block_ranges(X.shape[0], block_size)
     chunks = [[ranges[i] for i in chunk] for chunk in _thread_chunks(ranges, n_threads)]
     if len(chunks) == 1:
@@ -828,12 +837,7 @@ def map_blocks(X, estep, func, block_size=None, n_threads=1):
     ndarray with n_samples rows
     """
     if block_size is None:
-        block_size = default_block_size(
-            estep.n_components,
-            estep.n_features,
-            estep.dtype.itemsize,
-            estep.covariance_type,
-        )
+        block_size = _auto_block_size(X.shape[0], estep, n_threads)
     ranges = _block_ranges(X.shape[0], block_size)
     chunks = [[ranges[i] for i in chunk] for chunk in _thread_chunks(ranges, n_threads)]
 
