@@ -437,14 +437,26 @@ def _check_no_overflow(array, name):
 
 
 def _check_positive_definite(covariance, what, nk, covariance_type):
+    problem = f"{what} is not positive definite"
     try:
-        scipy.linalg.cholesky(covariance, lower=True, check_finite=False)
+        factor = scipy.linalg.cholesky(covariance, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
+        factor = None
+    else:
+        # A rank-deficient scatter can pass Cholesky with a pivot at rounding
+        # level; its inverse would then be noise. Relative to the largest
+        # variance, a squared pivot below d * eps means numerically singular.
+        eps = np.finfo(covariance.dtype).eps
+        pivot = np.min(np.diag(factor)) ** 2
+        if pivot <= covariance.shape[0] * eps * np.max(np.diag(covariance)):
+            problem = f"{what} is singular to working precision"
+            factor = None
+    if factor is None:
         raise ValueError(
-            f"{what} is not positive definite (Cholesky failed): its N_k = {nk:g} "
-            "weighted points do not span the feature space (a collapse onto a "
-            f"point or a lower-dimensional set); {_collapse_fix(covariance_type)}."
-        ) from None
+            f"{problem}: its N_k = {nk:g} weighted points do not span the feature "
+            "space (a collapse onto a point or a lower-dimensional set); "
+            f"{_collapse_fix(covariance_type)}."
+        )
 
 
 def m_step(X, resp, covariance_type="full", reg_covar=0.0):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.linalg
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import logsumexp, xlogy
@@ -324,3 +325,18 @@ def test_shaped_covariances_give_the_likelihood_of_their_full_matrices(covarianc
     assert em.log_likelihood(
         X, weights, means, shaped, covariance_type
     ) == pytest.approx(scipy_log_likelihood(X, weights, means, full), rel=1e-10)
+
+
+def test_rank_deficient_update_is_refused_even_when_cholesky_passes():
+    # Component 0 owns two points in the plane: its scatter has rank 1, yet
+    # Cholesky of the rounded matrix succeeds with a pivot at rounding level.
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [3.0, -1.0], [2.0, 5.0], [1.5, 2.0]])
+    resp = np.array([[0.7, 0.3], [0.4, 0.6], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    means = em.update_means(X, resp)
+    diff = X - means[0]
+    scatter = (resp[:, 0, None] * diff).T @ diff / resp[:, 0].sum()
+    scipy.linalg.cholesky(0.5 * (scatter + scatter.T), lower=True)
+    with pytest.raises(ValueError, match="component 0 is singular.*reg_covar"):
+        em.update_covariances(X, resp, means)
+    regularised = em.update_covariances(X, resp, means, reg_covar=1e-6)
+    assert np.linalg.eigvalsh(regularised[0]).min() == pytest.approx(1e-6)
