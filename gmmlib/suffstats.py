@@ -731,14 +731,22 @@ def responsibilities(weighted_log_prob):
 # A pass over the data
 
 
-def default_block_size(n_components, n_features, itemsize=8, covariance_type="full"):
+def default_block_size(
+    n_components,
+    n_features,
+    itemsize=8,
+    covariance_type="full",
+    n_samples=None,
+    n_threads=1,
+):
     """Rows per block: the block's buffers take about 4 MiB.
 
     Measured on 2 cores (N=100 000, d=16, K=8): the time per row falls until
     blocks of about 4 MiB, where each numpy call handles enough numbers to
-    amortise its overhead, and stays flat beyond. A row needs
-    K d numbers for 'full' and 'tied' (the whitened residuals), 2 d + 1 + K
-    for 'diag' and 'spherical'.
+    amortise its overhead, and stays flat beyond. A row needs K d numbers for
+    'full' and 'tied' (the whitened residuals), 2 d + 1 + K for 'diag' and
+    'spherical'. Given ``n_samples``, blocks are also cut to at least 8 per
+    thread, so the buffers of a small data set stay a fraction of it.
 
     Parameters
     ----------
@@ -746,6 +754,8 @@ def default_block_size(n_components, n_features, itemsize=8, covariance_type="fu
     itemsize : int
         Bytes per number (8 for float64, 4 for float32).
     covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    n_samples : int, optional
+    n_threads : int
 
     Returns
     -------
@@ -755,22 +765,10 @@ def default_block_size(n_components, n_features, itemsize=8, covariance_type="fu
         per_row = n_components * n_features
     else:
         per_row = 2 * n_features + 1 + n_components
-    rows = 2**22 // (itemsize * max(1, per_row))
-    return int(min(16384, max(256, rows)))
-
-
-def _auto_block_size(n_samples, estep, n_threads):
-    """:func:`default_block_size`, but at least 8 blocks per thread.
-
-    So the buffers of small data sets stay a small fraction of the data.
-    """
-    block_size = default_block_size(
-        estep.n_components,
-        estep.n_features,
-        estep.dtype.itemsize,
-        estep.covariance_type,
-    )
-    return min(block_size, max(256, -(-n_samples // (8 * max(1, n_threads)))))
+    rows = min(16384, max(256, 2**22 // (itemsize * max(1, per_row))))
+    if n_samples is not None:
+        rows = min(rows, max(256, -(-n_samples // (8 * max(1, n_threads)))))
+    return int(rows)
 
 
 def _block_ranges(n_samples, block_size):
@@ -806,7 +804,14 @@ def accumulate_statistics(X, estep, block_size=None, n_threads=1):
     SufficientStatistics
     """
     if block_size is None:
-        block_size = _auto_block_size(X.shape[0], estep, n_threads)
+        block_size = default_block_size(
+            estep.n_components,
+            estep.n_features,
+            estep.dtype.itemsize,
+            estep.covariance_type,
+            X.shape[0],
+            n_threads,
+        )
     ranges = _block_ranges(X.shape[0], block_size)
     chunks = [[ranges[i] for i in chunk] for chunk in _thread_chunks(ranges, n_threads)]
     if len(chunks) == 1:
@@ -837,7 +842,14 @@ def map_blocks(X, estep, func, block_size=None, n_threads=1):
     ndarray with n_samples rows
     """
     if block_size is None:
-        block_size = _auto_block_size(X.shape[0], estep, n_threads)
+        block_size = default_block_size(
+            estep.n_components,
+            estep.n_features,
+            estep.dtype.itemsize,
+            estep.covariance_type,
+            X.shape[0],
+            n_threads,
+        )
     ranges = _block_ranges(X.shape[0], block_size)
     chunks = [[ranges[i] for i in chunk] for chunk in _thread_chunks(ranges, n_threads)]
 
