@@ -9,6 +9,10 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.requirements-installed
 BOOK    := _build/html/index.html
 JOBS    ?= auto
+# The chapters and tests work on small arrays; BLAS threads only oversubscribe
+# the cores that pytest-xdist and the kernels already use (and OpenBLAS's idle
+# threads spin). One BLAS thread per process; benchmarks set their own.
+ONE_BLAS_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 .PHONY: book test pytest browser lint bench clean help
 .DEFAULT_GOAL := help
@@ -37,12 +41,12 @@ $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 	@touch $@
 
 book: $(STAMP)
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(ONE_BLAS_THREAD) $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo
 	@echo "The book is at $(CURDIR)/$(BOOK)"
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser"
+	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser"
 
 browser: $(STAMP)
 	$(BIN)/python -m pytest -m browser tests/test_browser.py
