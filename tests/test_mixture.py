@@ -373,3 +373,41 @@ def test_float32_model_scores_float64_rows_like_float32_rows(X):
     np.testing.assert_allclose(
         model.score_samples(X), model.score_samples(X.astype(np.float32)), rtol=1e-5
     )
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_fit_needs_less_memory_than_sklearn_and_no_n_by_k_by_d_array(
+    covariance_type, monkeypatch
+):
+    import tracemalloc
+
+    import gmmlib.mixture
+
+    monkeypatch.setattr(gmmlib.mixture, "_blas_threads", lambda: 2)
+    rng = np.random.default_rng(9)
+    n_samples, n_features, n_components = 60000, 8, 6
+    X = rng.standard_normal((n_samples, n_features))
+    X[: n_samples // 2] += 3
+    init = {
+        "weights_init": np.full(n_components, 1 / n_components),
+        "means_init": X[rng.choice(n_samples, n_components, replace=False)],
+        "precisions_init": {
+            "full": np.repeat(np.eye(n_features)[None], n_components, axis=0),
+            "tied": np.eye(n_features),
+            "diag": np.ones((n_components, n_features)),
+            "spherical": np.ones(n_components),
+        }[covariance_type],
+    }
+    peaks = []
+    for cls in (GaussianMixture, SklearnGaussianMixture):
+        model = cls(n_components, covariance_type=covariance_type, max_iter=3, **init)
+        tracemalloc.start()
+        try:
+            _quiet_fit(model, X)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    ours, theirs = peaks
+    assert ours < theirs
+    # an (n_samples, n_components, n_features) temporary alone would be 3x this
+    assert ours < 0.3 * n_samples * n_components * n_features * X.itemsize
