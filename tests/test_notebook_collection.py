@@ -1,4 +1,4 @@
-"""The root conftest.py hands MyST chapters to nbval: prove it on throwaway notebooks."""
+"""The root conftest.py hands MyST chapters to nbval, shown on throwaway chapters."""
 
 from pathlib import Path
 
