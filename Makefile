@@ -31,7 +31,8 @@ $(BIN)/python:
 	  exit 1; fi
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { \
 	  echo "error: $(PYTHON) is older than Python 3.10; run: make PYTHON=/path/to/python3.10+" >&2; exit 1; }
-	$(PYTHON) -m venv $(VENV) || { \
+	@echo "Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV) || { \
 	  echo "error: '$(PYTHON) -m venv' failed; on Debian/Ubuntu install the python3-venv package." >&2; exit 1; }
 
 # Reinstall only when the requirements or the package metadata change.
@@ -46,10 +47,10 @@ book: $(STAMP)
 	@echo "The book is at $(CURDIR)/$(BOOK)"
 
 pytest: $(STAMP)
-	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser"
+	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser" -v
 
 browser: $(STAMP)
-	$(BIN)/python -m pytest -m browser tests/test_browser.py
+	$(BIN)/python -m pytest -m browser -v tests/test_browser.py
 
 test: lint pytest book browser
 
