@@ -98,7 +98,7 @@ e = f
 
 ```{code-cell} ipython3
 # checks: eq-checked, eq-directive
-assert True
+a, e = 1, 1
 ```
 
 ```{code-cell} ipython3
