@@ -1,6 +1,7 @@
-# Two commands for a fresh machine with Python 3.10+ and make:
+# Three commands for a fresh machine with Python 3.10+ and make:
 #   make book   set up .venv, build the book strictly, print where it is
 #   make test   set up .venv, run every check (pytest + nbval, strict build, browser)
+#   make lab    set up .venv, open JupyterLab on the chapters (as notebooks)
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10 python3; do \
             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null \
             && { command -v $$p; break; }; done)
@@ -8,17 +9,25 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.requirements-installed
 BOOK    := _build/html/index.html
+# The edition: `make book EDITION=student` leaves out the exercises' solutions
+# (sphinx-exercise's hide_solutions) and builds into _build/student/html.
+EDITION ?= full
+STUDENT := _build/student
+# binder/postBuild writes it: .md chapters open as notebooks in .venv's JupyterLab.
+LAB_OVERRIDE := $(VENV)/share/jupyter/lab/settings/overrides.d/gmm-em-book.json
 JOBS    ?= auto
 # The chapters and tests work on small arrays; BLAS threads only oversubscribe
 # the cores that pytest-xdist and the kernels already use (and OpenBLAS's idle
 # threads spin). One BLAS thread per process; benchmarks set their own.
 ONE_BLAS_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: book test pytest browser lint bench clean help
+.PHONY: book full-book student-book test pytest browser lab lint bench clean help setup
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book   build the book into _build/html (sets up .venv first)"
+	@echo "            make book EDITION=student: without solutions, into $(STUDENT)/html"
+	@echo "make lab    JupyterLab on the chapters, opened as notebooks (sets up .venv first)"
 	@echo "make test   run every check: unit tests, chapters under nbval, strict build, browser"
 	@echo "make lint   ruff over gmmlib, tests, benchmarks"
 	@echo "make bench  side-by-side benchmark of gmmlib and scikit-learn"
@@ -41,18 +50,54 @@ $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $@
 
-book: $(STAMP)
+# The same script Binder runs after its install (binder/postBuild).
+$(LAB_OVERRIDE): binder/postBuild $(STAMP)
+	$(BIN)/python binder/postBuild
+
+setup: $(STAMP) $(LAB_OVERRIDE)
+
+# `make book` builds $(EDITION)-book: full-book (default) or student-book.
+ifeq ($(filter $(EDITION),full student),)
+book:
+	@echo "error: EDITION is 'full' (the default) or 'student', not '$(EDITION)'" >&2; exit 2
+else
+book: $(EDITION)-book
+endif
+
+full-book: setup
 	$(ONE_BLAS_THREAD) $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo
 	@echo "The book is at $(CURDIR)/$(BOOK)"
 
-pytest: $(STAMP)
-	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser" -v
+# The student edition: _config.yml with sphinx-exercise's hide_solutions on,
+# written next to its build (the one source of settings stays _config.yml).
+student-book: setup
+	@mkdir -p $(STUDENT)
+	$(BIN)/python -c 'import os, sys, yaml; c = yaml.safe_load(open("_config.yml")); \
+	  c["sphinx"]["config"]["hide_solutions"] = True; c["title"] += " (student edition)"; \
+	  ext = c["sphinx"]["local_extensions"]; ext.update({k: os.path.abspath(v) for k, v in ext.items()}); \
+	  yaml.safe_dump(c, open(sys.argv[1], "w"), allow_unicode=True, sort_keys=False)' \
+	  $(STUDENT)/_config.yml
+	$(ONE_BLAS_THREAD) $(BIN)/jupyter-book build . -W -n --keep-going \
+	  --config $(STUDENT)/_config.yml --path-output $(STUDENT)
+	@echo
+	@echo "The student edition (no solutions) is at $(CURDIR)/$(STUDENT)/_build/html/index.html"
 
-browser: $(STAMP)
-	$(BIN)/python -m pytest -m browser -v tests/test_browser.py
+# JupyterLab on the book, landing on the first chapter (--allow-root: as root,
+# in a container, JupyterLab refuses to start without it).
+lab: setup
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root) chapters/01_model.md
 
-test: lint pytest book browser
+pytest: setup
+	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser and not book" -v
+
+# What needs the built editions: the book's pages in Chromium, every chapter
+# run in JupyterLab, the student edition free of solutions.
+browser: setup
+	$(BIN)/python -m pytest -m "browser or book" -v \
+	  tests/test_browser.py tests/test_lab.py tests/test_editions.py
+
+test: lint pytest full-book student-book browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check gmmlib tests benchmarks conftest.py

@@ -56,12 +56,32 @@ NOT_PAGE_DIRS = {"_static", "_sources", "_images", "_downloads", "_panels_static
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 CHROMEDRIVER_CANDIDATES = ("/usr/bin/chromedriver", "chromedriver")
 
-INSTALL_HINT = (
-    "The browser test needs Chromium and its WebDriver. On Debian/Ubuntu:\n"
-    "    sudo apt-get install chromium chromium-driver\n"
-    "(.ci/run installs them). Or point GMMBOOK_CHROMIUM and GMMBOOK_CHROMEDRIVER "
-    "at the two executables."
-)
+
+def install_hint() -> str:
+    """The one-line command that installs Chromium and its driver on this platform."""
+    import platform
+
+    system = platform.system()
+    if system == "Darwin":
+        command = "brew install --cask chromium && brew install chromedriver"
+    elif system == "Windows":
+        command = (
+            "winget install Google.Chrome  (Selenium Manager then fetches its driver)"
+        )
+    elif shutil.which("dnf"):
+        command = "sudo dnf install chromium chromedriver"
+    elif shutil.which("pacman"):
+        command = "sudo pacman -S chromium"
+    else:
+        command = "sudo apt-get install chromium chromium-driver"
+    return (
+        f"Install them with:\n    {command}\n"
+        "(.ci/run does this on CI), or point GMMBOOK_CHROMIUM and "
+        "GMMBOOK_CHROMEDRIVER at the two executables."
+    )
+
+
+INSTALL_HINT = install_hint()
 
 CHROMIUM_FLAGS = (
     "--headless=new",
@@ -230,26 +250,65 @@ def _find_executable(env_var: str, candidates: tuple[str, ...]) -> str | None:
     return None
 
 
+def _selenium_manager_browser() -> tuple[str, str] | None:
+    """(browser, driver) fetched by Selenium Manager, or None where it cannot.
+
+    Selenium Manager (shipped inside the selenium wheel) downloads Chrome for
+    Testing and its chromedriver into ~/.cache/selenium on a machine with
+    internet access. On the project's offline CI it fails at once, and the
+    caller then says how to install a system browser.
+    """
+    try:
+        from selenium.webdriver.common.selenium_manager import SeleniumManager
+
+        paths = SeleniumManager().binary_paths(["--browser", "chrome"])
+    except Exception:  # no network, unsupported platform, no binary: all mean "no"
+        return None
+    browser, driver = paths.get("browser_path"), paths.get("driver_path")
+    if (
+        browser
+        and driver
+        and os.access(browser, os.X_OK)
+        and os.access(driver, os.X_OK)
+    ):
+        return browser, driver
+    return None
+
+
+@functools.lru_cache(maxsize=1)
 def find_browser() -> tuple[str, str]:
-    """(chromium, chromedriver) paths, or BrowserMissing saying how to install."""
+    """(chromium, chromedriver) paths, or BrowserMissing saying how to install.
+
+    A system Chromium and chromedriver come first (or GMMBOOK_CHROMIUM and
+    GMMBOOK_CHROMEDRIVER). Where there is none, Selenium Manager may fetch
+    Chrome for Testing (it needs internet access); where that fails too, the
+    error gives the one-line install command for this platform.
+    """
     chromium = _find_executable("GMMBOOK_CHROMIUM", CHROMIUM_CANDIDATES)
     driver = _find_executable("GMMBOOK_CHROMEDRIVER", CHROMEDRIVER_CANDIDATES)
+    if chromium and driver:
+        return chromium, driver
+    fetched = _selenium_manager_browser()
+    if fetched:
+        return fetched
     missing = [
         name
         for name, path in (("chromium", chromium), ("chromedriver", driver))
         if path is None
     ]
-    if missing:
-        raise BrowserMissing(f"not found: {', '.join(missing)}.\n{INSTALL_HINT}")
-    return chromium, driver
+    raise BrowserMissing(
+        f"not found: {', '.join(missing)}, and Selenium Manager could not fetch "
+        f"a browser either.\n{INSTALL_HINT}"
+    )
 
 
 @contextlib.contextmanager
 def chromium_driver() -> Iterator[object]:
-    """Headless Chromium under Selenium, with a fresh profile; never downloads."""
-    # Selenium Manager is skipped when the driver path is given; offline mode
-    # makes sure it could not fetch a browser or driver even if it ran.
-    os.environ["SE_OFFLINE"] = "true"
+    """Headless Chromium under Selenium, with a fresh profile.
+
+    The browser and driver come from ``find_browser``; Selenium is then given
+    both paths, so it does not look for (or download) anything itself.
+    """
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
