@@ -6,12 +6,12 @@ symmetric pair of entries) at a time.
 
 **Choosing the step.** The central difference (f(A + hE) − f(A − hE)) / 2h
 has two errors: truncation, about h² f‴ / 6, which shrinks with h; and
-rounding, about ε f / h (ε ≈ 2.2e-16, the float64 machine epsilon), which
-grows as h shrinks. Plotted against h on log axes their sum is a V whose
-bottom lies near h ≈ ε^{1/3} ≈ 6e-6 times the scale on which f varies, where
-the relative error is about ε^{2/3} ≈ 4e-11. The default step, 1e-6 times the
-largest absolute entry of A, sits near that bottom for covariance-like
-matrices.
+rounding, about ε_mach f / h (ε_mach ≈ 2.2e-16, the float64 machine
+epsilon), which grows as h shrinks. Plotted against h on log axes their sum
+is a V whose bottom lies near h ≈ ε_mach^{1/3} ≈ 6e-6 times the scale on
+which f varies, where the relative error is about ε_mach^{2/3} ≈ 4e-11. The
+default step, 1e-6 times the largest absolute entry of A, sits near that
+bottom for covariance-like matrices.
 """
 
 import numpy as np
@@ -32,8 +32,8 @@ def matrix_gradient(f, A, step=None, symmetric=False):
     stays symmetric: A ± h (E_ij + E_ji) off the diagonal and A ± h E_ii on it.
     This estimates the gradient with respect to the free entries of a
     symmetric matrix, which is **2G − diag(G)** (each off-diagonal entry
-    appears twice in A, each diagonal entry once): the book's note 3 on the
-    source proof. The result is symmetric; G is recovered as
+    appears twice in A, each diagonal entry once): Flaw 3 of the source
+    proof in the book. The result is symmetric; G is recovered as
     (S + diag(S)) / 2. Use it for any f that only reads one triangle or
     requires a symmetric matrix (a Cholesky factor, ``eigh``,
     :func:`gmmlib.gaussian.log_pdf`).
