@@ -437,7 +437,7 @@ def update_covariances_map(X, resp, means, prior_scale, prior_dof):
     N_k = Σ_n γ(z_nk). See :eq:`eq-sigma-map`.
 
     The prior on each Σ_k is the inverse Wishart IW(Ψ, ν) with density
-    p(Σ) ∝ |Σ|^{−(ν + d + 1)/2} exp(−½ tr(Ψ Σ⁻¹)), scale Ψ symmetric positive
+    p(Σ) ∝ det(Σ)^{−(ν + d + 1)/2} exp(−½ tr(Ψ Σ⁻¹)), scale Ψ symmetric positive
     definite and ν > d − 1 degrees of freedom: ``scipy.stats.invwishart(df=ν,
     scale=Ψ)``, whose mode is Ψ / (ν + d + 1). The update maximizes
     Q_k(Σ) + ln p(Σ) over symmetric positive definite Σ; it is positive
