@@ -486,7 +486,12 @@ def update_covariances_map(X, resp, means, prior_scale, prior_dof):
 
 def _check_prior_scale(prior_scale, n_components, n_features):
     """Ψ as (n_components, d, d), each symmetric positive definite."""
-    scale = np.asarray(prior_scale, dtype=np.float64)
+    try:
+        scale = np.asarray(prior_scale, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"prior_scale must be a numeric (d, d) matrix Ψ; got {prior_scale!r}."
+        ) from None
     d = n_features
     if scale.shape == (d, d):
         scale = np.broadcast_to(scale, (n_components, d, d))

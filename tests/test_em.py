@@ -469,6 +469,7 @@ def test_map_covariance_accepts_one_prior_scale_per_component():
         (np.eye(3), 2.0, "greater than n_features − 1 = 2"),
         (np.eye(3), np.inf, "must be finite"),
         (np.eye(3), "five", "prior_dof must be a number"),
+        ("identity", 5.0, "prior_scale must be a numeric"),
     ],
 )
 def test_map_covariance_rejects_an_improper_prior(prior_scale, prior_dof, message):
