@@ -3,6 +3,7 @@
 Chapters 1, 3, 4 and 6: responsibilities, the log-likelihood and its gradient
 with respect to each Σ_k, the expected complete-data log-likelihood Q, and
 the M-step updates of π_k, μ_k and Σ_k (all four covariance shapes).
+Chapter 9: the MAP update of Σ_k under an inverse-Wishart prior.
 
 This is the book's reference implementation: clear rather than fast, each
 function vectorised over the samples. :class:`gmmlib.GaussianMixture` has the
@@ -39,6 +40,7 @@ __all__ = [
     "m_step",
     "responsibilities",
     "update_covariances",
+    "update_covariances_map",
     "update_means",
     "update_weights",
 ]
@@ -425,6 +427,111 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
             covariances[k], f"the updated covariance of component {k}", nk[k], "full"
         )
     return covariances
+
+
+def update_covariances_map(X, resp, means, prior_scale, prior_dof):
+    """MAP M-step for full covariances under an inverse-Wishart prior.
+
+    Σ_k^MAP = (S_k + Ψ) / (N_k + ν + d + 1), with S_k = Σ_n γ(z_nk)
+    (x_n − μ_k)(x_n − μ_k)ᵀ the plain scatter about the given means and
+    N_k = Σ_n γ(z_nk). See :eq:`eq-sigma-map`.
+
+    The prior on each Σ_k is the inverse Wishart IW(Ψ, ν) with density
+    p(Σ) ∝ det(Σ)^{−(ν + d + 1)/2} exp(−½ tr(Ψ Σ⁻¹)), scale Ψ symmetric positive
+    definite and ν > d − 1 degrees of freedom: ``scipy.stats.invwishart(df=ν,
+    scale=Ψ)``, whose mode is Ψ / (ν + d + 1). The update maximizes
+    Q_k(Σ) + ln p(Σ) over symmetric positive definite Σ; it is positive
+    definite for every N_k ≥ 0, even when the weighted points do not span the
+    space, and a component with N_k = 0 gets the prior's mode.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    resp : array-like of shape (n_samples, n_components)
+        Rows sum to 1.
+    means : array-like of shape (n_components, n_features)
+        The means the scatter is taken about (the new means, for the M-step).
+    prior_scale : array-like of shape (n_features, n_features) or \
+            (n_components, n_features, n_features)
+        Ψ, symmetric positive definite; one matrix for every component, or one
+        per component.
+    prior_dof : float
+        ν, greater than n_features − 1.
+
+    Returns
+    -------
+    covariances : ndarray of shape (n_components, n_features, n_features)
+
+    Raises
+    ------
+    ValueError
+        If ``prior_scale`` is not symmetric positive definite or has the wrong
+        shape, or ``prior_dof`` is not a finite number above n_features − 1.
+    """
+    X, resp = _check_X_resp(X, resp)
+    n_components, n_features = resp.shape[1], X.shape[1]
+    means = check_means(means, n_components, n_features).astype(X.dtype, copy=False)
+    scales = _check_prior_scale(prior_scale, n_components, n_features)
+    dof = _check_prior_dof(prior_dof, n_features)
+    nk = resp.sum(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported just below
+        diff = X[:, None, :] - means[None, :, :]  # (n, K, d): x_n − μ_k
+        scatter = np.einsum("nk,nki,nkj->kij", resp, diff, diff)
+    _check_no_overflow(scatter, "covariances")
+    scatter = 0.5 * (scatter + np.swapaxes(scatter, 1, 2))  # exact symmetry
+    denominators = nk + dof + n_features + 1
+    covariances = (scatter + scales) / denominators[:, None, None]
+    return covariances.astype(X.dtype, copy=False)
+
+
+def _check_prior_scale(prior_scale, n_components, n_features):
+    """Ψ as (n_components, d, d), each symmetric positive definite."""
+    try:
+        scale = np.asarray(prior_scale, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"prior_scale must be a numeric (d, d) matrix Ψ; got {prior_scale!r}."
+        ) from None
+    d = n_features
+    if scale.shape == (d, d):
+        scale = np.broadcast_to(scale, (n_components, d, d))
+    if scale.shape != (n_components, d, d):
+        raise ValueError(
+            f"prior_scale must have shape ({d}, {d}) (one Ψ for every component) "
+            f"or ({n_components}, {d}, {d}) (one per component) for "
+            f"{n_components} components and {d} features; got shape "
+            f"{np.shape(prior_scale)}."
+        )
+    if not np.all(np.isfinite(scale)):
+        raise ValueError("prior_scale contains NaN or infinity; give a finite Ψ.")
+    for k in range(n_components):
+        name = "prior_scale" if np.ndim(prior_scale) == 2 else f"prior_scale[{k}]"
+        if np.max(np.abs(scale[k] - scale[k].T)) > 1e-12 * np.max(np.abs(scale[k])):
+            raise ValueError(
+                f"{name} is not symmetric; Ψ must equal its transpose (use "
+                "(Ψ + Ψ.T) / 2)."
+            )
+        if np.linalg.eigvalsh(scale[k])[0] <= 0:
+            raise ValueError(
+                f"{name} is not positive definite; the inverse-Wishart scale Ψ "
+                "must be, e.g. a multiple of the identity such as 1e-3 * np.eye(d)."
+            )
+    return scale
+
+
+def _check_prior_dof(prior_dof, n_features):
+    """ν as a float, finite and greater than d − 1."""
+    try:
+        dof = float(prior_dof)
+    except (TypeError, ValueError):
+        raise ValueError(f"prior_dof must be a number; got {prior_dof!r}.") from None
+    if not np.isfinite(dof) or dof <= n_features - 1:
+        raise ValueError(
+            f"prior_dof = {prior_dof!r}: the inverse-Wishart degrees of freedom ν "
+            f"must be finite and greater than n_features − 1 = {n_features - 1} "
+            f"for the prior to be proper; use e.g. prior_dof={n_features + 2}."
+        )
+    return dof
 
 
 def _check_no_overflow(array, name):

@@ -6,7 +6,7 @@ import scipy.linalg
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import logsumexp, xlogy
-from scipy.stats import multivariate_normal
+from scipy.stats import invwishart, multivariate_normal
 from sklearn.mixture._gaussian_mixture import _estimate_gaussian_parameters
 
 from gmmlib import datasets, em, numdiff
@@ -340,3 +340,139 @@ def test_rank_deficient_update_is_refused_even_when_cholesky_passes():
         em.update_covariances(X, resp, means)
     regularised = em.update_covariances(X, resp, means, reg_covar=1e-6)
     assert np.linalg.eigvalsh(regularised[0]).min() == pytest.approx(1e-6)
+
+
+# -- the MAP covariance update under an inverse-Wishart prior (eq-sigma-map) --
+
+
+def map_problem(seed, K=2, d=3, n_samples=30):
+    X, weights, means, covariances = random_problem(seed, K, d, n_samples)
+    resp = em.responsibilities(X, weights, means, covariances)
+    rng = np.random.default_rng(seed + 1)
+    prior_scale = random_spd(rng, d)
+    return X, resp, em.update_means(X, resp), prior_scale, d + 2.5
+
+
+def log_posterior(X, resp, means, covariances, prior_scale, prior_dof):
+    """Q with γ fixed plus Σ_k ln IW(Σ_k | Ψ, ν), the prior by scipy.stats."""
+    weights = resp.sum(axis=0) / resp.shape[0]
+    log_prior = sum(
+        invwishart(df=prior_dof, scale=prior_scale).logpdf(c) for c in covariances
+    )
+    return (
+        em.expected_complete_log_likelihood(X, resp, weights, means, covariances)
+        + log_prior
+    )
+
+
+@given(seeds)
+def test_map_covariance_update_zeroes_the_log_posterior_gradient(seed):
+    X, resp, means, prior_scale, prior_dof = map_problem(seed)
+    covariances = em.update_covariances_map(X, resp, means, prior_scale, prior_dof)
+    for k in range(len(covariances)):
+
+        def f(S, k=k):
+            replaced = covariances.copy()
+            replaced[k] = S
+            return log_posterior(X, resp, means, replaced, prior_scale, prior_dof)
+
+        grad = numdiff.matrix_gradient(f, covariances[k], symmetric=True)
+        assert np.allclose(grad, 0.0, atol=1e-5 * max(1.0, np.abs(f(covariances[k]))))
+
+
+def test_map_log_posterior_gradient_matches_finite_differences_away_from_the_update():
+    """The derivation's gradient, −½(N_k + ν + d + 1)Σ⁻¹ + ½Σ⁻¹(S_k + Ψ)Σ⁻¹."""
+    X, resp, means, prior_scale, prior_dof = map_problem(7)
+    d = X.shape[1]
+    rng = np.random.default_rng(8)
+    covariances = np.stack([random_spd(rng, d) for _ in range(resp.shape[1])])
+    for k in range(len(covariances)):
+
+        def f(S, k=k):
+            replaced = covariances.copy()
+            replaced[k] = S
+            return log_posterior(X, resp, means, replaced, prior_scale, prior_dof)
+
+        diff = X - means[k]
+        scatter = diff.T @ (resp[:, k, None] * diff)
+        inverse = np.linalg.inv(covariances[k])
+        G = -0.5 * (resp[:, k].sum() + prior_dof + d + 1) * inverse + 0.5 * (
+            inverse @ (scatter + prior_scale) @ inverse
+        )
+        numeric = numdiff.matrix_gradient(f, covariances[k], symmetric=True)
+        assert np.allclose(numeric, 2 * G - np.diag(np.diag(G)), rtol=1e-5, atol=1e-6)
+        assert np.abs(G).max() > 1e-2  # not the stationary point
+
+
+@given(seeds)
+def test_map_covariance_update_maximises_the_log_posterior(seed):
+    X, resp, means, prior_scale, prior_dof = map_problem(seed)
+    covariances = em.update_covariances_map(X, resp, means, prior_scale, prior_dof)
+    best = log_posterior(X, resp, means, covariances, prior_scale, prior_dof)
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        factor = scipy.linalg.expm(0.1 * rng.standard_normal((3, 3)))
+        moved = covariances.copy()
+        moved[0] = factor @ moved[0] @ factor.T
+        assert log_posterior(X, resp, means, moved, prior_scale, prior_dof) < best
+
+
+def test_map_covariance_update_is_weighted_scatter_plus_scale_over_count():
+    X, resp, means, prior_scale, prior_dof = map_problem(3)
+    d = X.shape[1]
+    covariances = em.update_covariances_map(X, resp, means, prior_scale, prior_dof)
+    for k in range(resp.shape[1]):
+        nk = resp[:, k].sum()
+        # np.cov with bias=True about the weighted mean, which the new means are
+        weighted = np.cov(X.T, aweights=resp[:, k], bias=True)
+        expected = (nk * weighted + prior_scale) / (nk + prior_dof + d + 1)
+        assert np.allclose(covariances[k], expected, rtol=1e-12)
+
+
+def test_map_covariance_of_an_empty_component_is_the_prior_mode():
+    X, resp, means, prior_scale, prior_dof = map_problem(5)
+    resp = np.column_stack([resp.sum(axis=1), np.zeros(len(X))])  # N_2 = 0
+    covariances = em.update_covariances_map(X, resp, means, prior_scale, prior_dof)
+    mode = invwishart(df=prior_dof, scale=prior_scale).mode()
+    assert np.allclose(covariances[1], mode, rtol=1e-12)
+
+
+def test_map_covariance_is_positive_definite_for_collinear_points():
+    t = np.linspace(0.0, 1.0, 10)
+    X = np.column_stack([t, 2 * t])  # on a line: the ML update is singular
+    resp = np.ones((10, 1))
+    means = X.mean(axis=0, keepdims=True)
+    with pytest.raises(ValueError, match="not positive definite|singular"):
+        em.update_covariances(X, resp, means)
+    prior_scale = 1e-3 * np.eye(2)
+    covariances = em.update_covariances_map(X, resp, means, prior_scale, 3.0)
+    smallest = np.linalg.eigvalsh(covariances[0])[0]
+    assert np.isclose(smallest, 1e-3 / (10 + 3 + 2 + 1), rtol=1e-9)
+
+
+def test_map_covariance_accepts_one_prior_scale_per_component():
+    X, resp, means, prior_scale, prior_dof = map_problem(4)
+    scales = np.stack([prior_scale, 2 * prior_scale])
+    per_component = em.update_covariances_map(X, resp, means, scales, prior_dof)
+    shared = em.update_covariances_map(X, resp, means, prior_scale, prior_dof)
+    assert np.allclose(per_component[0], shared[0])
+    assert not np.allclose(per_component[1], shared[1])
+
+
+@pytest.mark.parametrize(
+    ("prior_scale", "prior_dof", "message"),
+    [
+        (np.eye(2), 3.0, "prior_scale must have shape"),
+        (-np.eye(3), 5.0, "not positive definite"),
+        (np.array([[1.0, 0.5, 0], [0, 1.0, 0], [0, 0, 1.0]]), 5.0, "not symmetric"),
+        (np.full((3, 3), np.nan), 5.0, "NaN or infinity"),
+        (np.eye(3), 2.0, "greater than n_features − 1 = 2"),
+        (np.eye(3), np.inf, "must be finite"),
+        (np.eye(3), "five", "prior_dof must be a number"),
+        ("identity", 5.0, "prior_scale must be a numeric"),
+    ],
+)
+def test_map_covariance_rejects_an_improper_prior(prior_scale, prior_dof, message):
+    X, resp, means, _, _ = map_problem(2)
+    with pytest.raises(ValueError, match=message):
+        em.update_covariances_map(X, resp, means, prior_scale, prior_dof)
