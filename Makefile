@@ -14,12 +14,13 @@ JOBS    ?= auto
 # threads spin). One BLAS thread per process; benchmarks set their own.
 ONE_BLAS_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: book test pytest browser lint bench clean help
+.PHONY: book test pytest browser a11y lint bench clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book   build the book into _build/html (sets up .venv first)"
 	@echo "make test   run every check: unit tests, chapters under nbval, strict build, browser"
+	@echo "make a11y   the accessibility check alone (axe-core, WCAG 2.1 AA, light and dark)"
 	@echo "make lint   ruff over gmmlib, tests, benchmarks"
 	@echo "make bench  side-by-side benchmark of gmmlib and scikit-learn"
 	@echo "make clean  remove _build (keeps .venv)"
@@ -49,8 +50,26 @@ book: $(STAMP)
 pytest: $(STAMP)
 	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser" -v
 
-browser: $(STAMP)
+# axe-core, the accessibility engine the browser test injects into every page,
+# from the npm registry into a git-ignored folder (never vendored). Pinned, so
+# that a new axe release with new rules cannot change a passing build.
+AXE_VERSION := 4.14.1
+AXE_DIR     := .axe
+AXE_STAMP   := $(AXE_DIR)/.axe-core-$(AXE_VERSION)-installed
+
+$(AXE_STAMP):
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "error: npm is needed to install axe-core for the accessibility check;" >&2; \
+	  echo "       on Debian/Ubuntu: sudo apt-get install nodejs npm" >&2; exit 1; }
+	rm -rf $(AXE_DIR) && mkdir -p $(AXE_DIR)
+	npm install --prefix $(AXE_DIR) --no-save --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
+	@touch $@
+
+browser: $(STAMP) $(AXE_STAMP)
 	$(BIN)/python -m pytest -m browser -v tests/test_browser.py
+
+a11y: $(STAMP) $(AXE_STAMP)
+	$(BIN)/python -m pytest -m browser -v tests/test_browser.py -k "accessib"
 
 test: lint pytest book browser
 
