@@ -71,6 +71,10 @@ try {
 } catch (e) {}
 """
 
+_CLEAR_MODE_JS = """
+try { localStorage.removeItem("mode"); localStorage.removeItem("theme"); } catch (e) {}
+"""
+
 # Runs axe-core (already injected) on the whole document; resolves to the
 # violations, reduced to what the report needs.
 _AXE_RUN_JS = r"""
@@ -228,6 +232,8 @@ def check_accessibility(
     problems += _format_violations(page, mode, result["violations"])
     if screenshot is not None:
         save_screenshot(driver, screenshot, 0)
+    # Leave the browser as a first visit finds it, for the checks that follow.
+    driver.execute_script(_CLEAR_MODE_JS)
     return problems, minor_violations(result["violations"])
 
 

@@ -487,7 +487,9 @@ def test_accessibility_checker_reports_a_broken_page(browser, axe, a11y_site, pa
         assert text in report, f"{text!r} not reported for {page} [{mode}]:\n{report}"
 
 
-def test_dark_only_contrast_passes_in_light_mode(browser, axe, a11y_site):
+def test_accessibility_checker_passes_dark_only_contrast_in_light_mode(
+    browser, axe, a11y_site
+):
     """The dark-mode violation above is really the dark mode's."""
     problems, _ = check_accessibility(
         browser, a11y_site, "dark_only_contrast.html", "light"
