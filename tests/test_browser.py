@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from _accessibility import AxeMissing, axe_path, check_accessibility
+from _accessibility import COLOUR_MODES, AxeMissing, axe_path, check_accessibility
 from _browser_helpers import (
     BrowserMissing,
     check_page,
@@ -107,7 +107,7 @@ def test_page(browser, book, page):
     )
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("mode", COLOUR_MODES)
 @pytest.mark.parametrize("page", PAGES or ["index.html"])
 def test_page_accessible(browser, book, axe, page, mode):
     """WCAG 2.1 AA by axe-core, meaningful alt text, assistive MathML."""
@@ -472,7 +472,7 @@ def a11y_site(tmp_path_factory):
         yield server
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("mode", COLOUR_MODES)
 def test_accessibility_checker_passes_a_good_page(browser, axe, a11y_site, mode):
     problems, _ = check_accessibility(browser, a11y_site, "good.html", mode)
     assert problems == []
