@@ -21,7 +21,7 @@ JOBS    ?= auto
 # threads spin). One BLAS thread per process; benchmarks set their own.
 ONE_BLAS_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: book full-book student-book test pytest browser lab lint bench clean help setup
+.PHONY: book full-book student-book test pytest browser a11y lab lint bench clean help setup
 .DEFAULT_GOAL := help
 
 help:
@@ -29,6 +29,7 @@ help:
 	@echo "            make book EDITION=student: without solutions, into $(STUDENT)/html"
 	@echo "make lab    JupyterLab on the chapters, opened as notebooks (sets up .venv first)"
 	@echo "make test   run every check: unit tests, chapters under nbval, strict build, browser"
+	@echo "make a11y   the accessibility check alone (axe-core, WCAG 2.1 AA, light and dark)"
 	@echo "make lint   ruff over gmmlib, tests, benchmarks"
 	@echo "make bench  side-by-side benchmark of gmmlib and scikit-learn"
 	@echo "make clean  remove _build (keeps .venv)"
@@ -91,11 +92,29 @@ lab: setup
 pytest: setup
 	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser and not book" -v
 
-# What needs the built editions: the book's pages in Chromium, every chapter
-# run in JupyterLab, the student edition free of solutions.
-browser: setup
+# axe-core, the accessibility engine the browser test injects into every page,
+# from the npm registry into a git-ignored folder (never vendored). Pinned, so
+# that a new axe release with new rules cannot change a passing build.
+AXE_VERSION := 4.14.1
+AXE_DIR     := .axe
+AXE_STAMP   := $(AXE_DIR)/.axe-core-$(AXE_VERSION)-installed
+
+$(AXE_STAMP):
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "error: npm is needed to install axe-core for the accessibility check;" >&2; \
+	  echo "       on Debian/Ubuntu: sudo apt-get install nodejs npm" >&2; exit 1; }
+	rm -rf $(AXE_DIR) && mkdir -p $(AXE_DIR)
+	npm install --prefix $(AXE_DIR) --no-save --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
+	@touch $@
+
+# What needs the built editions: the book's pages in Chromium (with axe-core),
+# every chapter run in JupyterLab, the student edition free of solutions.
+browser: setup $(AXE_STAMP)
 	$(BIN)/python -m pytest -m "browser or book" -v \
 	  tests/test_browser.py tests/test_lab.py tests/test_editions.py
+
+a11y: setup $(AXE_STAMP)
+	$(BIN)/python -m pytest -m browser -v tests/test_browser.py -k "accessib"
 
 test: lint pytest full-book student-book browser
 
