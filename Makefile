@@ -14,12 +14,13 @@ JOBS    ?= auto
 # threads spin). One BLAS thread per process; benchmarks set their own.
 ONE_BLAS_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: book test pytest browser lint bench clean help
+.PHONY: book test pytest planted browser lint bench clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book   build the book into _build/html (sets up .venv first)"
-	@echo "make test   run every check: unit tests, chapters under nbval, strict build, browser"
+	@echo "make test   run every check: unit tests, chapters under nbval, planted errors, strict build, browser"
+	@echo "make planted  plant each catalogued error in a copy of gmmlib; a chapter cell must fail"
 	@echo "make lint   ruff over gmmlib, tests, benchmarks"
 	@echo "make bench  side-by-side benchmark of gmmlib and scikit-learn"
 	@echo "make clean  remove _build (keeps .venv)"
@@ -47,12 +48,17 @@ book: $(STAMP)
 	@echo "The book is at $(CURDIR)/$(BOOK)"
 
 pytest: $(STAMP)
-	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser" -v
+	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser and not planted" -v
 
 browser: $(STAMP)
 	$(BIN)/python -m pytest -m browser -v tests/test_browser.py
 
-test: lint pytest book browser
+# Each error of tests/planted_errors.py is planted in a copy of gmmlib and the
+# chapters that check it must fail; refreshes chapters/planted_errors.json.
+planted: $(STAMP)
+	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -m planted -v -s tests/test_planted_errors.py
+
+test: lint pytest planted book browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check gmmlib tests benchmarks conftest.py

@@ -393,3 +393,36 @@ def markdown_table(
             f"| {'<br>'.join(checks) or '**none**'} | {'<br>'.join(code) or '—'} |"
         )
     return "\n".join(rows)
+
+
+def _escape(text: str) -> str:
+    """Plain text for a Markdown table cell (no emphasis, no column break)."""
+    for char in "\\_*|`":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def planted_table(records: list[dict]) -> str:
+    """The planted-error evidence (``chapters/planted_errors.json``) as MyST.
+
+    One row per error: what was planted, the gmmlib file it was planted in,
+    and the chapter cell that failed, with the labels that cell checks.
+    """
+    rows = [
+        "| error planted in gmmlib | file | caught by |",
+        "|---|---|---|",
+    ]
+    for record in records:
+        caught = record.get("caught_by")
+        if caught:
+            where = f"{_chapter_link(caught['chapter'])}, cell {caught['cell']}"
+            labels = ", ".join(f"{{eq}}`{label}`" for label in caught["checks"])
+            if labels:
+                where += f" (checks {labels})"
+        else:
+            where = "**survived**"
+        rows.append(
+            f"| {_escape(record['description'])} (`{record['id']}`) "
+            f"| `{record['file']}` | {where} |"
+        )
+    return "\n".join(rows)
