@@ -171,11 +171,13 @@ def checks_without_assert(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def unlabelled_displays(path: Path) -> list[int]:
-    """Lines opening a ``$$`` display that has no label and no reason to have none.
+    """Lines opening a display that has no label and no reason to have none.
 
-    A display is labelled when it closes with ``$$ (eq-...)``; otherwise the
-    nearest non-blank line above its opening ``$$`` must be a MyST comment
-    ``% unlabelled: <reason>``. Code cells and other fenced blocks are skipped.
+    A ``$$`` display is labelled when it closes with ``$$ (eq-...)``, a
+    ``{math}`` directive when it has a ``:label: eq-...`` option; otherwise the
+    nearest non-blank line above the display must be a MyST comment
+    ``% unlabelled: <reason>``. Code cells and other backtick-fenced blocks are
+    skipped; displays inside ``:::`` directives (theorems, proofs) are not.
     """
     lines = path.read_text(encoding="utf-8").splitlines()
     missing = []
@@ -187,6 +189,14 @@ def unlabelled_displays(path: Path) -> list[int]:
             if fence is not None:
                 if stripped == fence:
                     fence = None
+                continue
+            match = re.match(r"^(`{3,}|:{3,})\{math\}", stripped)
+            if match:  # a {math} directive: labelled by a :label: option
+                block = _block(lines, number, match.group(1))
+                labelled = any(_MATH_LABEL.match(line) for line in block)
+                if not labelled and not _marked(lines, number):
+                    missing.append(number)
+                fence = match.group(1)
                 continue
             match = re.match(r"^(`{3,})", stripped)
             if match:
@@ -207,6 +217,16 @@ def unlabelled_displays(path: Path) -> list[int]:
                 missing.append(opening)
             opening = None
     return missing
+
+
+def _block(lines: list[str], opening: int, fence: str) -> list[str]:
+    """The lines after line ``opening`` (1-based) up to its closing ``fence``."""
+    block = []
+    for line in lines[opening:]:
+        if line.strip() == fence:
+            break
+        block.append(line)
+    return block
 
 
 def _marked(lines: list[str], opening: int) -> bool:

@@ -190,6 +190,16 @@ $$
 not = a_display
 $$
 ```
+
+```{math}
+m = n
+```
+
+:::{prf:proof}
+$$
+o = p
+$$
+:::
 """
 
 
@@ -274,8 +284,8 @@ def test_api_names_follow_the_api_page():
 
 @pytest.fixture
 def weak_chapter(tmp_path):
-    path = tmp_path / "chapters" / "01_weak.md"
-    path.parent.mkdir()
+    path = tmp_path / "weak" / "chapters" / "01_weak.md"
+    path.parent.mkdir(parents=True)
     path.write_text(WEAK_CHAPTER, encoding="utf-8")
     return path
 
@@ -296,10 +306,15 @@ def test_a_checks_comment_without_assert_checks_nothing(weak_chapter):
     ]
 
 
-def test_an_unlabelled_display_without_a_reason_is_reported(weak_chapter):
-    # lines 15 (bare), 25 (one line) and 28 (a marker with no reason); the
-    # display after the marker with a reason, and the one in a code cell, pass
-    assert equations_module.unlabelled_displays(weak_chapter) == [15, 25, 28]
+def test_an_unlabelled_display_without_a_reason_is_reported(weak_chapter, toy_book):
+    # lines 15 (bare), 25 (one line), 28 (a marker with no reason), 58 (a
+    # {math} directive without :label:) and 63 (a display inside a proof);
+    # the display after the marker with a reason, and the one in a code cell,
+    # pass
+    assert equations_module.unlabelled_displays(weak_chapter) == [15, 25, 28, 58, 63]
+    # labelled $$ displays and a {math} directive with :label: pass
+    toy = toy_book / "chapters" / "01_toy.md"
+    assert equations_module.unlabelled_displays(toy) == []
 
 
 def test_a_test_checks_a_label_only_inside_an_asserting_test_function(tmp_path):
