@@ -9,7 +9,9 @@ errors of the derivation, each a small edit of gmmlib's source. For each one it
    longer in the source, so the catalogue cannot silently rot);
 2. checks that a Python started like the chapters' kernels, with
    ``PYTHONPATH`` pointing at the copy, imports the copy and not the editable
-   install of the working tree;
+   install of the working tree, and afterwards that every kernel that ran did
+   (an IPython startup file, in a temporary profile, records
+   ``gmmlib.__file__``);
 3. runs the chapters that check the broken equation under nbval, with that
    ``PYTHONPATH``, stopping at the first failing cell (``-x``);
 4. records the chapter and cell that failed, or that the error survived.
@@ -437,6 +439,18 @@ def run(error: PlantedError) -> dict:
                 f"planted error {error.id!r}: a kernel would import gmmlib from "
                 f"{origin or imported.stderr!r}, not from the edited copy {package}"
             )
+        # And the kernels themselves say what they imported: an IPython startup
+        # file (in a profile of our own, not in gmmlib) records gmmlib.__file__.
+        seen = copy_root / "imported-by-kernels.txt"
+        startup = copy_root / "ipython" / "profile_default" / "startup"
+        startup.mkdir(parents=True)
+        (startup / "00-planted.py").write_text(
+            "import gmmlib\n"
+            f"with open({str(seen)!r}, 'a') as f:\n"
+            "    f.write(gmmlib.__file__ + '\\n')\n",
+            encoding="utf-8",
+        )
+        env["IPYTHONDIR"] = str(copy_root / "ipython")
         paths = [f"chapters/{stem}.md" for stem in error.chapters]
         result = subprocess.run(
             [
@@ -455,6 +469,13 @@ def run(error: PlantedError) -> dict:
             capture_output=True,
             text=True,
         )
+        kernels = seen.read_text(encoding="utf-8").split() if seen.is_file() else []
+        if not kernels or any(not f.startswith(str(package)) for f in kernels):
+            raise RuntimeError(
+                f"planted error {error.id!r}: the chapter kernels imported gmmlib "
+                f"from {kernels or 'nowhere'}, not only from the edited copy "
+                f"{package}\n{result.stdout[-2000:]}"
+            )
     record = {
         "id": error.id,
         "description": error.description,
