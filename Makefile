@@ -21,14 +21,15 @@ JOBS    ?= auto
 # threads spin). One BLAS thread per process; benchmarks set their own.
 ONE_BLAS_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: book full-book student-book test pytest browser a11y lab lint bench clean help setup
+.PHONY: book full-book student-book test pytest planted browser a11y lab lint bench clean help setup
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book   build the book into _build/html (sets up .venv first)"
 	@echo "            make book EDITION=student: without solutions, into $(STUDENT)/html"
 	@echo "make lab    JupyterLab on the chapters, opened as notebooks (sets up .venv first)"
-	@echo "make test   run every check: unit tests, chapters under nbval, strict build, browser"
+	@echo "make test   run every check: unit tests, chapters under nbval, planted errors, both editions, browser"
+	@echo "make planted  plant each catalogued error in a copy of gmmlib; a chapter cell must fail"
 	@echo "make a11y   the accessibility check alone (axe-core, WCAG 2.1 AA, light and dark)"
 	@echo "make lint   ruff over gmmlib, tests, benchmarks"
 	@echo "make bench  side-by-side benchmark of gmmlib and scikit-learn"
@@ -90,7 +91,7 @@ lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root) chapters/01_model.md
 
 pytest: setup
-	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser and not book" -v
+	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser and not book and not planted" -v
 
 # axe-core, the accessibility engine the browser test injects into every page,
 # from the npm registry into a git-ignored folder (never vendored). Pinned, so
@@ -116,7 +117,12 @@ browser: setup $(AXE_STAMP)
 a11y: setup $(AXE_STAMP)
 	$(BIN)/python -m pytest -m browser -v tests/test_browser.py -k "accessib"
 
-test: lint pytest full-book student-book browser
+# Each error of tests/planted_errors.py is planted in a copy of gmmlib and the
+# chapters that check it must fail; refreshes chapters/planted_errors.json.
+planted: setup
+	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -m planted -v -s tests/test_planted_errors.py
+
+test: lint pytest planted full-book student-book browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check gmmlib tests benchmarks conftest.py

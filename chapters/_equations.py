@@ -12,7 +12,17 @@ The conventions it reads are those of CONTRIBUTING.md:
 
 - a labelled display equation closes with ``$$ (eq-...)`` (MyST dollarmath), or
   is a ``{math}`` directive with ``:label: eq-...``;
-- a checking code cell contains a line ``# checks: eq-a, eq-b``;
+- every ``$$`` display of a numbered chapter is labelled, or the nearest
+  non-blank line above it is a MyST comment ``% unlabelled: <reason>``;
+- a checking code cell contains a line ``# checks: eq-a, eq-b`` *and* an
+  ``assert`` statement (or a call of an ``assert_*`` function such as
+  ``np.testing.assert_allclose``), found by parsing the cell with ``ast``, so a
+  comment or a string cannot stand in for one; a cell that names a label but
+  asserts nothing is reported by :func:`checks_without_assert` and checks
+  nothing;
+- a test file checks an equation only inside a ``test_*`` function whose body
+  has a line ``# checks: eq-...`` and an assertion; a label mentioned anywhere
+  else in a test file (a docstring, a comment at module level) is not a check;
 - a gmmlib function names its equation as ``:eq:`eq-...``` in its docstring;
 - CONTRIBUTING.md has a table whose first column lists labels and whose last
   column names the gmmlib functions.
@@ -34,6 +44,7 @@ _CHECKS = re.compile(r"^\s*#\s*checks:\s*(.+)$")
 _LABEL_ANYWHERE = re.compile(r"(?<![\w-])(" + LABEL + r")(?![\w-])")
 _DOC_EQ = re.compile(r":eq:`(" + LABEL + r")`")
 _FENCE = re.compile(r"^(`{3,}|:{3,})\s*(\{[^}]*\})?")
+_UNLABELLED = re.compile(r"^%\s*unlabelled:\s*\S")
 
 
 @dataclass
@@ -42,7 +53,7 @@ class Equation:
     chapter: str  # file stem, e.g. "04_covariance_update"
     line: int
     checks: list[tuple[str, int]] = field(default_factory=list)  # (chapter, cell)
-    tests: list[str] = field(default_factory=list)  # "tests/file.py"
+    tests: list[str] = field(default_factory=list)  # "tests/file.py::test_name"
     functions: list[str] = field(default_factory=list)  # "gmmlib.em.f"
 
 
@@ -84,16 +95,147 @@ def code_cells(path: Path) -> list[str]:
     return cells
 
 
+def _python_source(cell: str) -> str:
+    """A code cell's Python: cell options, IPython magics and shell escapes blanked."""
+    lines = cell.splitlines()
+    start = 0
+    if lines and lines[0].strip() == "---":  # a YAML block of cell options
+        closing = [i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"]
+        start = closing[0] + 1 if closing else len(lines)
+    while start < len(lines) and re.match(r"^:[\w-]+:", lines[start]):
+        start += 1
+    return "\n".join(
+        "" if i < start or line.lstrip().startswith(("%", "!")) else line
+        for i, line in enumerate(lines)
+    )
+
+
+def _is_assertion(node: ast.AST) -> bool:
+    """An ``assert`` of something not constant, or a call of ``assert_*``."""
+    if isinstance(node, ast.Assert):
+        return not isinstance(node.test, ast.Constant)
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        # np.testing.assert_allclose, unittest's assertEqual, pytest.raises
+        return name.startswith("assert") or name == "raises"
+    return False
+
+
+def asserts(source: str) -> bool:
+    """Whether Python source contains an assertion that can fail.
+
+    Parsed with ``ast``: a comment, a string or a disabled line that mentions
+    ``assert`` does not count, nor does ``assert True``. Source that does not
+    parse asserts nothing.
+    """
+    try:
+        tree = ast.parse(_python_source(source))
+    except SyntaxError:
+        return False
+    return any(_is_assertion(node) for node in ast.walk(tree))
+
+
+def _named_labels(source: str) -> list[str]:
+    """The labels named by the ``# checks:`` lines of a piece of source."""
+    labels = []
+    for line in source.splitlines():
+        match = _CHECKS.match(line)
+        if match:
+            labels.extend(_LABEL_ANYWHERE.findall(match.group(1)))
+    return labels
+
+
 def checking_cells(path: Path) -> dict[str, list[int]]:
-    """Map each label named by a ``# checks:`` line to the cells (1-based) naming it."""
+    """Map each label to the cells (1-based) that name it and assert something.
+
+    A cell with a ``# checks:`` line but no assertion checks nothing and is left
+    out here (:func:`checks_without_assert` reports it).
+    """
     checks: dict[str, list[int]] = {}
     for number, source in enumerate(code_cells(path), 1):
-        for line in source.splitlines():
-            match = _CHECKS.match(line)
-            if match:
-                for label in _LABEL_ANYWHERE.findall(match.group(1)):
-                    checks.setdefault(label, []).append(number)
+        if not asserts(source):
+            continue
+        for label in _named_labels(source):
+            checks.setdefault(label, []).append(number)
     return checks
+
+
+def checks_without_assert(path: Path) -> list[tuple[int, list[str]]]:
+    """``(cell, labels)`` for each cell with a ``# checks:`` line and no assertion."""
+    return [
+        (number, labels)
+        for number, source in enumerate(code_cells(path), 1)
+        if (labels := _named_labels(source)) and not asserts(source)
+    ]
+
+
+def unlabelled_displays(path: Path) -> list[int]:
+    """Lines opening a display that has no label and no reason to have none.
+
+    A ``$$`` display is labelled when it closes with ``$$ (eq-...)``, a
+    ``{math}`` directive when it has a ``:label: eq-...`` option; otherwise the
+    nearest non-blank line above the display must be a MyST comment
+    ``% unlabelled: <reason>``. Code cells and other backtick-fenced blocks are
+    skipped; displays inside ``:::`` directives (theorems, proofs) are not.
+    """
+    lines = path.read_text(encoding="utf-8").splitlines()
+    missing = []
+    fence = None
+    opening = None  # line number of an open display
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if opening is None:
+            if fence is not None:
+                if stripped == fence:
+                    fence = None
+                continue
+            match = re.match(r"^(`{3,}|:{3,})\{math\}", stripped)
+            if match:  # a {math} directive: labelled by a :label: option
+                block = _block(lines, number, match.group(1))
+                labelled = any(_MATH_LABEL.match(line) for line in block)
+                if not labelled and not _marked(lines, number):
+                    missing.append(number)
+                fence = match.group(1)
+                continue
+            match = re.match(r"^(`{3,})", stripped)
+            if match:
+                fence = match.group(1)
+                continue
+            if not stripped.startswith("$$"):
+                continue
+            rest = stripped[2:]
+            if "$$" in rest:  # a one-line display: $$ ... $$ (label)
+                closed = rest[rest.index("$$") :]
+                if not _DOLLAR_LABEL.search(closed) and not _marked(lines, number):
+                    missing.append(number)
+                continue
+            opening = number
+        elif "$$" in stripped:
+            closed = stripped[stripped.index("$$") :]
+            if not _DOLLAR_LABEL.search(closed) and not _marked(lines, opening):
+                missing.append(opening)
+            opening = None
+    return missing
+
+
+def _block(lines: list[str], opening: int, fence: str) -> list[str]:
+    """The lines after line ``opening`` (1-based) up to its closing ``fence``."""
+    block = []
+    for line in lines[opening:]:
+        if line.strip() == fence:
+            break
+        block.append(line)
+    return block
+
+
+def _marked(lines: list[str], opening: int) -> bool:
+    """Whether the nearest non-blank line above line ``opening`` (1-based) is
+    ``% unlabelled: <reason>``."""
+    for line in reversed(lines[: opening - 1]):
+        if line.strip():
+            return bool(_UNLABELLED.match(line.strip()))
+    return False
 
 
 def docstring_references(package_dir: Path) -> dict[str, list[str]]:
@@ -129,16 +271,31 @@ def contributing_table(path: Path) -> dict[str, str]:
     return table
 
 
-def test_mentions(tests_dir: Path, exclude=("test_equation_checks.py",)) -> dict:
-    """Map each label mentioned in a test file to the files mentioning it."""
-    mentions: dict[str, list[str]] = {}
-    for path in sorted(tests_dir.glob("*.py")):
+def test_checks(tests_dir: Path, exclude=("test_equation_checks.py",)) -> dict:
+    """Map each label to the ``tests/file.py::test_name`` functions that check it.
+
+    A test function checks a label when its body has a line ``# checks: eq-...``
+    naming it and an assertion (:func:`asserts`). Labels mentioned elsewhere, in
+    a docstring or a module comment, do not count.
+    """
+    found: dict[str, list[str]] = {}
+    for path in sorted(tests_dir.glob("test_*.py")):
         if path.name in exclude:
             continue
         text = path.read_text(encoding="utf-8")
-        for label in sorted(set(_LABEL_ANYWHERE.findall(text))):
-            mentions.setdefault(label, []).append(f"tests/{path.name}")
-    return mentions
+        lines = text.splitlines()
+        for node in ast.walk(ast.parse(text)):
+            if not (
+                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and node.name.startswith("test")
+            ):
+                continue
+            body = "\n".join(lines[node.lineno - 1 : node.end_lineno])
+            if not any(_is_assertion(child) for child in ast.walk(node)):
+                continue
+            for label in dict.fromkeys(_named_labels(body)):
+                found.setdefault(label, []).append(f"tests/{path.name}::{node.name}")
+    return found
 
 
 def index(root: Path = ROOT) -> list[Equation]:
@@ -153,7 +310,7 @@ def index(root: Path = ROOT) -> list[Equation]:
         for label, cells in checking_cells(path).items():
             checks.setdefault(label, []).extend((path.stem, n) for n in cells)
     functions = docstring_references(root / "gmmlib")
-    tests = test_mentions(root / "tests") if (root / "tests").is_dir() else {}
+    tests = test_checks(root / "tests") if (root / "tests").is_dir() else {}
     equations = []
     for path in derivation_chapters(chapters_dir):
         for label, line in labelled_equations(path):
@@ -254,5 +411,38 @@ def markdown_table(
         rows.append(
             f"| {{eq}}`{eq.label}` `{eq.label}` | {_chapter_link(eq.chapter)} "
             f"| {'<br>'.join(checks) or '**none**'} | {'<br>'.join(code) or '—'} |"
+        )
+    return "\n".join(rows)
+
+
+def _escape(text: str) -> str:
+    """Plain text for a Markdown table cell (no emphasis, no column break)."""
+    for char in "\\_*|`":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def planted_table(records: list[dict]) -> str:
+    """The planted-error evidence (``chapters/planted_errors.json``) as MyST.
+
+    One row per error: what was planted, the gmmlib file it was planted in,
+    and the chapter cell that failed, with the labels that cell checks.
+    """
+    rows = [
+        "| error planted in gmmlib | file | caught by |",
+        "|---|---|---|",
+    ]
+    for record in records:
+        caught = record.get("caught_by")
+        if caught:
+            where = f"{_chapter_link(caught['chapter'])}, cell {caught['cell']}"
+            labels = ", ".join(f"{{eq}}`{label}`" for label in caught["checks"])
+            if labels:
+                where += f" (checks {labels})"
+        else:
+            where = "**survived**"
+        rows.append(
+            f"| {_escape(record['description'])} (`{record['id']}`) "
+            f"| `{record['file']}` | {where} |"
         )
     return "\n".join(rows)

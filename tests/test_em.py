@@ -54,6 +54,7 @@ def as_full(covariances, covariance_type, K, d):
 
 @given(seeds, n_components, n_features)
 def test_responsibilities_match_bayes_rule_with_scipy_densities(seed, K, d):
+    # checks: eq-responsibility
     X, weights, means, covariances = random_problem(seed, K, d)
     joint = np.column_stack(
         [
@@ -160,6 +161,7 @@ def test_shaped_updates_are_reductions_of_the_full_update(seed, K, d):
 
 @given(seeds, n_components, n_features, st.floats(0.01, 0.9))
 def test_covariance_update_maximizes_q_for_fixed_responsibilities(seed, K, d, size):
+    # checks: eq-sigma-new
     X, weights, means, covariances = random_problem(seed, K, d)
     resp = em.e_step(X, weights, means, covariances)
     new_weights, new_means, new_covariances = em.m_step(X, resp)
@@ -194,6 +196,7 @@ def test_q_at_old_parameters_is_log_likelihood_minus_entropy_term(seed, K, d):
 
 @given(seeds, n_components, n_features)
 def test_log_likelihood_grad_cov_matches_finite_differences(seed, K, d):
+    # checks: eq-loglik-grad
     X, weights, means, covariances = random_problem(seed, K, d, n_samples=15)
     symmetric = em.log_likelihood_grad_cov(
         X, weights, means, covariances, symmetric=True
@@ -217,6 +220,7 @@ def test_log_likelihood_grad_cov_matches_finite_differences(seed, K, d):
 
 @given(seeds, n_components, n_features)
 def test_gradient_of_l_equals_gradient_of_q_at_old_parameters(seed, K, d):
+    # checks: eq-grad-l-equals-grad-q
     X, weights, means, covariances = random_problem(seed, K, d, n_samples=15)
     resp = em.e_step(X, weights, means, covariances)
     grad_q = numdiff.matrix_gradient(

@@ -58,6 +58,31 @@ def test_equation_labels_are_unique(book_equations):
     assert not equations_module.duplicates(book_equations)
 
 
+def test_every_checking_cell_asserts(book_equations):
+    bare = {
+        path.name: found
+        for path in sorted((ROOT / "chapters").glob("*.md"))
+        if (found := equations_module.checks_without_assert(path))
+    }
+    assert not bare, (
+        "code cells with a '# checks:' line but no assert (they check nothing; "
+        f"add an assert against an independent computation): {bare}"
+    )
+
+
+def test_every_display_is_labelled_or_says_why_not():
+    chapters = equations_module.derivation_chapters(ROOT / "chapters")
+    bare = {
+        path.name: lines
+        for path in chapters
+        if (lines := equations_module.unlabelled_displays(path))
+    }
+    assert not bare, (
+        "$$ displays with neither a label '$$ (eq-...)' nor a line "
+        f"'% unlabelled: <reason>' just above them, by file and line: {bare}"
+    )
+
+
 def test_every_checks_comment_names_a_defined_equation(book_equations):
     defined = {eq.label for eq in book_equations}
     for path in sorted((ROOT / "chapters").glob("*.md")):
@@ -99,11 +124,82 @@ e = f
 ```{code-cell} ipython3
 # checks: eq-checked, eq-directive
 a, e = 1, 1
+assert a == e
 ```
 
 ```{code-cell} ipython3
 x = "$$ (eq-not-an-equation)"
 ```
+"""
+
+# A chapter whose checks cannot fail and whose displays are not all labelled.
+WEAK_CHAPTER = """\
+---
+jupytext:
+  text_representation:
+    format_name: myst
+---
+
+$$
+a = b
+$$ (eq-commented)
+
+$$
+c = d
+$$ (eq-asserted)
+
+$$
+e = f
+$$
+
+% unlabelled: a worked line of the proof of eq-asserted, checked with it
+
+$$
+g = h
+$$
+
+$$ i = j $$
+
+% unlabelled:
+$$
+k = l
+$$
+
+```{code-cell} ipython3
+---
+tags: [hide-input]
+---
+# checks: eq-commented
+c = 1  # assert c == 1
+text = "assert c == 1"
+# assert c == 2
+```
+
+```{code-cell} ipython3
+# checks: eq-asserted
+np.testing.assert_allclose(1.0, 1.0)
+```
+
+```{code-cell} ipython3
+# checks: eq-commented
+assert True
+```
+
+```{code-cell} ipython3
+$$
+not = a_display
+$$
+```
+
+```{math}
+m = n
+```
+
+:::{prf:proof}
+$$
+o = p
+$$
+:::
 """
 
 
@@ -112,7 +208,8 @@ def toy_book(tmp_path):
     (tmp_path / "chapters").mkdir()
     (tmp_path / "chapters" / "01_toy.md").write_text(CHAPTER, encoding="utf-8")
     (tmp_path / "chapters" / "notes.md").write_text(
-        "```{code-cell} ipython3\n# checks: eq-directive\n```\n", encoding="utf-8"
+        "```{code-cell} ipython3\n# checks: eq-directive\nassert e == 1\n```\n",
+        encoding="utf-8",
     )
     (tmp_path / "gmmlib").mkdir()
     (tmp_path / "gmmlib" / "core.py").write_text(
@@ -183,3 +280,76 @@ def test_api_names_follow_the_api_page():
         == "gmmlib.GaussianMixture.fit"
     )
     assert api_name("gmmlib.suffstats.m_step", modules, classes) is None
+
+
+@pytest.fixture
+def weak_chapter(tmp_path):
+    path = tmp_path / "weak" / "chapters" / "01_weak.md"
+    path.parent.mkdir(parents=True)
+    path.write_text(WEAK_CHAPTER, encoding="utf-8")
+    return path
+
+
+def test_a_checks_comment_without_assert_checks_nothing(weak_chapter):
+    # a comment, a string and `assert True` are not assertions; a call of
+    # np.testing.assert_allclose is
+    assert equations_module.checks_without_assert(weak_chapter) == [
+        (1, ["eq-commented"]),
+        (3, ["eq-commented"]),
+    ]
+    assert equations_module.checking_cells(weak_chapter) == {"eq-asserted": [2]}
+    equations = {
+        eq.label: eq for eq in equations_module.index(weak_chapter.parent.parent)
+    }
+    assert [eq.label for eq in equations_module.unchecked(equations.values())] == [
+        "eq-commented"
+    ]
+
+
+def test_an_unlabelled_display_without_a_reason_is_reported(weak_chapter, toy_book):
+    # lines 15 (bare), 25 (one line), 28 (a marker with no reason), 58 (a
+    # {math} directive without :label:) and 63 (a display inside a proof);
+    # the display after the marker with a reason, and the one in a code cell,
+    # pass
+    assert equations_module.unlabelled_displays(weak_chapter) == [15, 25, 28, 58, 63]
+    # labelled $$ displays and a {math} directive with :label: pass
+    toy = toy_book / "chapters" / "01_toy.md"
+    assert equations_module.unlabelled_displays(toy) == []
+
+
+def test_a_test_checks_a_label_only_inside_an_asserting_test_function(tmp_path):
+    (tmp_path / "test_labels.py").write_text(
+        textwrap.dedent(
+            '''
+            """Module docstring naming eq-docstring."""
+            # checks: eq-module-comment
+
+
+            def helper():
+                # checks: eq-helper
+                assert 1
+
+
+            def test_without_assert():
+                # checks: eq-no-assert
+                x = 1  # assert x
+
+
+            def test_with_assert():
+                # checks: eq-a, eq-b
+                assert 1 + 1 == 2
+
+
+            def test_with_raises():
+                # checks: eq-raises
+                with pytest.raises(ValueError):
+                    int("x")
+            '''
+        ),
+        encoding="utf-8",
+    )
+    assert equations_module.test_checks(tmp_path) == {
+        "eq-a": ["tests/test_labels.py::test_with_assert"],
+        "eq-b": ["tests/test_labels.py::test_with_assert"],
+        "eq-raises": ["tests/test_labels.py::test_with_raises"],
+    }

@@ -30,6 +30,7 @@ def random_gaussian(seed, n_features, n_samples=7):
 
 @given(seeds, dims)
 def test_log_pdf_matches_scipy_multivariate_normal(seed, n_features):
+    # checks: eq-gaussian
     X, mean, cov = random_gaussian(seed, n_features)
     expected = multivariate_normal(mean, cov).logpdf(X)
     np.testing.assert_allclose(
@@ -70,6 +71,7 @@ def test_log_pdf_stays_finite_where_pdf_underflows():
 @given(seeds, dims)
 def test_det_grad_matches_finite_differences_for_any_invertible_matrix(seed, d):
     # The lemma needs no symmetry: perturb each entry on its own.
+    # checks: eq-det-grad
     A = np.random.default_rng(seed).standard_normal((d, d)) + 2 * np.eye(d)
     expected = numdiff.matrix_gradient(np.linalg.det, A)
     np.testing.assert_allclose(
@@ -78,6 +80,7 @@ def test_det_grad_matches_finite_differences_for_any_invertible_matrix(seed, d):
 
 
 def test_det_grad_matches_sympy_on_a_symbolic_2x2_matrix():
+    # checks: eq-det-grad
     entries = sympy.symbols("a b c e")
     A = sympy.Matrix(2, 2, entries)
     symbolic = sympy.Matrix(2, 2, lambda i, j: sympy.diff(A.det(), A[i, j]))
@@ -89,6 +92,7 @@ def test_det_grad_matches_sympy_on_a_symbolic_2x2_matrix():
 
 @given(seeds, dims)
 def test_quad_form_grad_matches_finite_differences(seed, d):
+    # checks: eq-quad-grad
     rng = np.random.default_rng(seed)
     A = rng.standard_normal((d, d)) + 2 * np.eye(d)
     a = rng.standard_normal(d)
@@ -105,6 +109,7 @@ def test_quad_form_grad_matches_finite_differences(seed, d):
 def test_pdf_grad_cov_matches_finite_differences_of_scipy_density(seed, n_features):
     # scipy's density needs a symmetric Σ, so perturb symmetric pairs and compare
     # with the symmetric gradient 2G − diag(G) of each row's G.
+    # checks: eq-gauss-grad
     X, mean, cov = random_gaussian(seed, n_features, n_samples=3)
     grad = gaussian.pdf_grad_cov(X, mean, cov)
     identity = np.eye(n_features)

@@ -101,6 +101,7 @@ def test_block_statistics_equal_the_direct_weighted_sums(covariance_type):
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_merge_is_associative_and_equals_the_statistics_of_the_union(covariance_type):
+    # checks: eq-merge
     X = _data(seed=2)
     weights, means, _, prec_chol = _parameters(covariance_type)
     estep = BlockEStep(weights, means, prec_chol, covariance_type, X.mean(axis=0))
@@ -167,6 +168,7 @@ def test_m_step_from_statistics_equals_the_books_m_step(covariance_type):
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_statistics_at_offset_1e8_lose_no_digits(covariance_type):
+    # checks: eq-shifted-stats
     X = _data(offset=1e8)
     weights, means, _, prec_chol = _parameters(covariance_type, offset=1e8)
     centred = X - 1e8  # exact
