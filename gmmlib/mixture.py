@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from contextlib import nullcontext
 from numbers import Integral, Real
 from time import perf_counter
 
@@ -22,18 +21,17 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_info, threadpool_limits
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_info
 
-from gmmlib import _dask
+from gmmlib import _backend
+from gmmlib._validation import check_sample_weight_total
 from gmmlib.suffstats import (
     BlockEStep,
     SufficientStatistics,
-    accumulate_statistics,
     covariances_from_cholesky,
     default_block_size,
     m_step,
-    map_blocks,
     precisions_cholesky_from_precisions,
     precisions_from_cholesky,
     responsibilities,
@@ -205,78 +203,92 @@ default='kmeans'
 
     # -- fitting --------------------------------------------------------------
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Estimate the parameters with EM.
 
         Runs ``n_init`` initialisations (one with ``warm_start`` after the
         first fit), each until the mean log-likelihood per sample changes by
         less than ``tol`` or for ``max_iter`` iterations, and keeps the best.
 
+        With ``sample_weight``, EM maximises the weighted log-likelihood
+        :math:`\\sum_n w_n \\ln p(x_n)` (:eq:`eq-weighted-log-likelihood`):
+        every responsibility :math:`γ_{nk}` in the statistics becomes
+        :math:`w_n γ_{nk}` (:eq:`eq-weighted-nk`, :eq:`eq-weighted-sigma-new`)
+        and the mixing weights are divided by :math:`\\sum_n w_n`
+        (:eq:`eq-weighted-pi-new`). Integer weights give the fit of the data
+        with each row repeated that many times (from the same initial
+        parameters); weight 0 drops a row; scaling all weights changes
+        nothing. The initialisation honours the weights: 'kmeans' passes them
+        to ``KMeans``, 'k-means++' to ``kmeans_plusplus``, 'random_from_data'
+        draws rows in proportion to their weight, and 'random' draws each
+        row's responsibilities as without weights, then weights them. The
+        convergence test uses the weighted mean log-likelihood per unit of
+        weight.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Or a ``dask.array.Array`` chunked by rows.
         y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative, finite, not all zero; a Dask array chunked like X's
+            rows when X is a Dask array. None weighs every row 1.
 
         Returns
         -------
         self : GaussianMixture
         """
-        self.fit_predict(X, y)
+        self.fit_predict(X, y, sample_weight=sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_predict(self, X, y=None):
+    def fit_predict(self, X, y=None, sample_weight=None):
         """Fit as :meth:`fit` does, then return the most probable component of each row.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            Lazy (a Dask array) for Dask input.
         """
-        dask_input = _dask.is_dask_array(X)
-        if dask_input:
-            X = _dask.validate(self, X, reset=True, ensure_min_samples=2)
-        else:
-            X = validate_data(
-                self, X, dtype=[np.float64, np.float32], ensure_min_samples=2
-            )
-        n_samples = X.shape[0]
-        if n_samples < self.n_components:
-            raise ValueError(
-                f"Expected n_samples >= n_components but got n_components = "
-                f"{self.n_components}, n_samples = {n_samples}: pass more rows "
-                "or decrease n_components."
-            )
+        backend = _backend.select(X)
+        X = backend.validate(self, X, reset=True, ensure_min_samples=2)
+        sample_weight = backend.sample_weight(sample_weight, X)
+        self._check_enough_rows(backend, X, sample_weight)
         initial = self._checked_initial_parameters(X)
+        for name in ("n_batches_", "_stream_statistics"):
+            self.__dict__.pop(name, None)
 
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
         random_state = check_random_state(self.random_state)
-        if dask_input:
-            centre = _dask.column_mean(X).astype(X.dtype)
-        else:
-            centre = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
-        X_init = X
-        if dask_input and do_init and any(p is None for p in initial):
-            X_init = _dask.sample_rows(X, random_state)
-        n_threads = self._n_threads(n_samples, X.shape[1], X.dtype.itemsize)
-        limits = threadpool_limits(1, "blas") if n_threads > 1 else nullcontext()
+        centre = backend.centre(X, sample_weight).astype(X.dtype)
+        X_init, weights_init = X, sample_weight
+        if do_init and any(p is None for p in initial):
+            X_init, weights_init = backend.init_rows(X, sample_weight, random_state)
+        backend = backend.with_threads(self._n_threads(*X.shape, X.dtype.itemsize))
 
         best = None
-        with limits:
+        with backend.threads():
             for init in range(n_init):
                 self._print_init_begin(init)
                 if do_init:
-                    params = self._initial_parameters(X_init, initial, random_state)
+                    params = self._initial_parameters(
+                        X_init, initial, random_state, weights_init
+                    )
                     lower_bound = -np.inf
                 else:
                     params = self._get_parameters()
                     lower_bound = self.lower_bound_
-                run = self._run_em(X, params, lower_bound, centre, n_threads)
+                run = self._run_em(
+                    backend, X, sample_weight, params, lower_bound, centre
+                )
                 # as scikit-learn: strictly better, or nothing finite yet
                 if (
                     best is None
@@ -302,19 +314,36 @@ default='kmeans'
         self.lower_bounds_ = best["lower_bounds"]
 
         # a final E-step, so that fit_predict(X) == fit(X).predict(X)
-        estep = self._estep(centre)
-        with limits:
-            out = _map_blocks(X, estep, _labels_and_log_norm, n_threads=n_threads)
+        with backend.threads():
+            out = backend.map_blocks(X, self._estep(centre), _labels_and_log_norm)
         if self.keep_history:
-            best["history"][-1]["log_likelihood"] = float(
-                out[:, 1].sum(dtype=np.float64)
+            best["history"][-1]["log_likelihood"] = backend.weighted_sum(
+                out[:, 1], sample_weight
             )
             self.history_ = best["history"]
         return out[:, 0].astype(np.intp)
 
-    def _run_em(self, X, params, lower_bound, centre, n_threads):
-        """EM from ``params`` until convergence or ``max_iter``."""
+    def _check_enough_rows(self, backend, X, sample_weight):
         n_samples = X.shape[0]
+        if n_samples < self.n_components:
+            raise ValueError(
+                f"Expected n_samples >= n_components but got n_components = "
+                f"{self.n_components}, n_samples = {n_samples}: pass more rows "
+                "or decrease n_components."
+            )
+        if sample_weight is not None:
+            n_positive = backend.n_positive(sample_weight, X)
+            if n_positive == 0:
+                check_sample_weight_total(0.0)
+            if n_positive < self.n_components:
+                raise ValueError(
+                    f"sample_weight is positive on {n_positive} row(s), fewer than "
+                    f"n_components = {self.n_components}: give more rows a "
+                    "positive weight or decrease n_components."
+                )
+
+    def _run_em(self, backend, X, sample_weight, params, lower_bound, centre):
+        """EM from ``params`` until convergence or ``max_iter``."""
         history = [self._history_entry(params)] if self.keep_history else None
         lower_bounds = []
         converged = False
@@ -322,12 +351,9 @@ default='kmeans'
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
             estep = BlockEStep(*_estep_arguments(params), self.covariance_type, centre)
-            if _dask.is_dask_array(X):
-                stats = _dask.accumulate_statistics(X, estep)
-            else:
-                stats = accumulate_statistics(X, estep, n_threads=n_threads)
+            stats = backend.statistics(X, estep, sample_weight)
             params = m_step(stats, self.reg_covar)
-            lower_bound = stats.log_likelihood / n_samples
+            lower_bound = stats.log_likelihood / stats.total_weight
             lower_bounds.append(lower_bound)
             if history is not None:
                 history[-1]["log_likelihood"] = stats.log_likelihood
@@ -423,17 +449,16 @@ default='kmeans'
             _check_positive_definite(precisions, self.covariance_type)
         return weights, means, precisions
 
-    def _initial_parameters(self, X, initial, random_state):
+    def _initial_parameters(self, X, initial, random_state, sample_weight=None):
         """Initial (weights, means, covariances, precisions_cholesky), as sklearn."""
         weights, means, precisions = initial
         covariances = prec_chol = None
         if weights is None or means is None or precisions is None:
-            stats = self._initial_statistics(X, random_state)
-            n_samples = X.shape[0]
+            stats = self._initial_statistics(X, random_state, sample_weight)
             _, fit_means, covariances, prec_chol = m_step(stats, self.reg_covar)
             if weights is None:
                 nk = stats.nk + 10 * np.finfo(X.dtype).eps
-                weights = (nk / n_samples).astype(X.dtype)
+                weights = (nk / stats.total_weight).astype(X.dtype)
             if means is None:
                 means = fit_means
         if precisions is not None:
@@ -443,33 +468,42 @@ default='kmeans'
             covariances = covariances_from_cholesky(prec_chol, self.covariance_type)
         return weights, means, covariances, prec_chol
 
-    def _initial_statistics(self, X, random_state):
+    def _initial_statistics(self, X, random_state, sample_weight=None):
         """Statistics of the initial responsibilities, drawn as scikit-learn does.
 
         Two passes: the second forms the scatter about the first pass's
-        means, so the initial covariances lose no digits either.
+        means, so the initial covariances lose no digits either. The sample
+        weights enter as in :meth:`fit`'s description.
         """
         n_samples, K = X.shape[0], self.n_components
         ctype = self.covariance_type
+        w = sample_weight
         if self.init_params == "random":
             resp = random_state.uniform(size=(n_samples, K)).astype(X.dtype)
             resp /= resp.sum(axis=1, keepdims=True)
-            first = SufficientStatistics.from_responsibilities(X, resp, ctype)
+            first = SufficientStatistics.from_responsibilities(
+                X, resp, ctype, sample_weight=w
+            )
             return SufficientStatistics.from_responsibilities(
-                X, resp, ctype, shift=first.means
+                X, resp, ctype, shift=first.means, sample_weight=w
             )
         if self.init_params == "kmeans":
             kmeans = KMeans(n_clusters=K, n_init=1, random_state=random_state)
-            labels = kmeans.fit(X).labels_
+            labels = kmeans.fit(X, sample_weight=w).labels_
         else:
             if self.init_params == "random_from_data":
-                indices = random_state.choice(n_samples, size=K, replace=False)
+                p = None if w is None else w / w.sum()
+                indices = random_state.choice(n_samples, size=K, replace=False, p=p)
             else:
-                _, indices = kmeans_plusplus(X, K, random_state=random_state)
+                _, indices = kmeans_plusplus(
+                    X, K, random_state=random_state, sample_weight=w
+                )
             labels = np.full(n_samples, -1)
             labels[indices] = np.arange(K)
-        first = SufficientStatistics.from_labels(X, labels, K, ctype)
-        return SufficientStatistics.from_labels(X, labels, K, ctype, shift=first.means)
+        first = SufficientStatistics.from_labels(X, labels, K, ctype, sample_weight=w)
+        return SufficientStatistics.from_labels(
+            X, labels, K, ctype, shift=first.means, sample_weight=w
+        )
 
     # -- parameters -----------------------------------------------------------
 
@@ -497,20 +531,17 @@ default='kmeans'
             *_estep_arguments(self._get_parameters()), self.covariance_type, centre
         )
 
-    def _per_block(self, X, func):
+    def _per_block(self, backend, X, func):
         """``func(estep, block)`` over X's row blocks at the fitted parameters."""
-        if _dask.is_dask_array(X):
-            return _map_blocks(X, self._estep(), func)
-        n_threads = self._n_threads(*X.shape, X.dtype.itemsize)
-        limits = threadpool_limits(1, "blas") if n_threads > 1 else nullcontext()
-        with limits:
-            return _map_blocks(X, self._estep(), func, n_threads=n_threads)
+        backend = backend.with_threads(self._n_threads(*X.shape, X.dtype.itemsize))
+        with backend.threads():
+            return backend.map_blocks(X, self._estep(), func)
 
     def _validated(self, X):
+        """The backend for X, and X validated against the fitted model."""
         check_is_fitted(self)
-        if _dask.is_dask_array(X):
-            return _dask.validate(self, X, reset=False)
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        backend = _backend.select(X)
+        return backend, backend.validate(self, X, reset=False)
 
     # -- prediction -----------------------------------------------------------
 
@@ -525,22 +556,32 @@ default='kmeans'
         -------
         log_prob : ndarray of shape (n_samples,)
         """
-        X = self._validated(X)
-        return self._per_block(X, _log_norm)
+        backend, X = self._validated(X)
+        return self._per_block(backend, X, _log_norm)
 
-    def score(self, X, y=None):
-        """Mean log-likelihood per row.
+    def score(self, X, y=None, sample_weight=None):
+        """Mean log-likelihood per row; with weights, their weighted mean.
+
+        :math:`\\sum_n w_n \\ln p(x_n) / \\sum_n w_n`, scikit-learn's
+        convention for a ``sample_weight`` in ``score`` (the weighted
+        log-likelihood :eq:`eq-weighted-log-likelihood` per unit of weight).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
 
         Returns
         -------
         float
         """
-        return float(np.mean(self.score_samples(X)))
+        backend, X = self._validated(X)
+        sample_weight = backend.sample_weight(sample_weight, X)
+        log_prob = self._per_block(backend, X, _log_norm)
+        total = backend.weighted_sum(log_prob, sample_weight)
+        return total / backend.total_weight(sample_weight, X)
 
     def predict(self, X):
         """Most probable component of each row.
@@ -553,8 +594,8 @@ default='kmeans'
         -------
         labels : ndarray of shape (n_samples,)
         """
-        X = self._validated(X)
-        return self._per_block(X, _labels)
+        backend, X = self._validated(X)
+        return self._per_block(backend, X, _labels)
 
     def predict_proba(self, X):
         """Responsibilities γ(z_nk) of each component for each row.
@@ -569,8 +610,8 @@ default='kmeans'
         -------
         resp : ndarray of shape (n_samples, n_components)
         """
-        X = self._validated(X)
-        return self._per_block(X, _resp)
+        backend, X = self._validated(X)
+        return self._per_block(backend, X, _resp)
 
     def sample(self, n_samples=1):
         """Draw rows from the fitted mixture.
@@ -626,32 +667,54 @@ default='kmeans'
         }[self.covariance_type]
         return int(covariance_parameters + K * n_features + K - 1)
 
-    def bic(self, X):
+    def _weighted_log_likelihood(self, X, sample_weight):
+        """:math:`\\sum_n w_n \\ln p(x_n)` and :math:`\\sum_n w_n`."""
+        backend, X = self._validated(X)
+        sample_weight = backend.sample_weight(sample_weight, X)
+        log_prob = self._per_block(backend, X, _log_norm)
+        return (
+            backend.weighted_sum(log_prob, sample_weight),
+            backend.total_weight(sample_weight, X),
+        )
+
+    def bic(self, X, sample_weight=None):
         """Bayesian information criterion on X (lower is better).
 
+        :math:`-2 L + p \\ln N` for p free parameters; with weights, L is
+        the weighted log-likelihood (:eq:`eq-weighted-log-likelihood`) and N
+        is :math:`\\sum_n w_n`, so integer weights give the criterion of the
+        data with repeated rows.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
 
         Returns
         -------
         float
         """
-        n = _n_rows(X)
-        return -2 * self.score(X) * n + self._n_parameters() * math.log(n)
+        log_likelihood, n = self._weighted_log_likelihood(X, sample_weight)
+        return -2 * log_likelihood + self._n_parameters() * math.log(n)
 
-    def aic(self, X):
+    def aic(self, X, sample_weight=None):
         """Akaike information criterion on X (lower is better).
 
+        :math:`-2 L + 2 p`, with L weighted as in :meth:`bic`.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
 
         Returns
         -------
         float
         """
-        return -2 * self.score(X) * _n_rows(X) + 2 * self._n_parameters()
+        log_likelihood, _ = self._weighted_log_likelihood(X, sample_weight)
+        return -2 * log_likelihood + 2 * self._n_parameters()
 
     # -- verbose output -------------------------------------------------------
 
@@ -684,20 +747,9 @@ default='kmeans'
             )
 
 
-def _map_blocks(X, estep, func, n_threads=1):
-    """``func(estep, block)`` over row blocks; lazily for a Dask array."""
-    if _dask.is_dask_array(X):
-        return _dask.map_blocks(X, estep, func)
-    return map_blocks(X, estep, func, n_threads=n_threads)
-
-
 def _estep_arguments(params):
     weights, means, _, prec_chol = params
     return weights, means, prec_chol
-
-
-def _n_rows(X):
-    return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
 def _check_shape(array, shape, name, text):
