@@ -35,6 +35,7 @@ from gmmlib.suffstats import (
     precisions_cholesky_from_precisions,
     precisions_from_cholesky,
     responsibilities,
+    stepwise_statistics,
 )
 
 __all__ = ["GaussianMixture"]
@@ -105,7 +106,15 @@ default='kmeans'
         Iterations between two prints.
     keep_history : bool, default=False
         Keep ``history_``, the parameters and log-likelihood of every
-        iteration of the best initialisation.
+        iteration of the best initialisation (of every batch, for
+        :meth:`partial_fit`).
+    learning_decay : float in (0.5, 1], default=0.7
+        κ in the step size :math:`ρ_t = (t + τ)^{-κ}` of :meth:`partial_fit`
+        (:eq:`eq-step-size`); named as in scikit-learn's
+        ``LatentDirichletAllocation``. Not used by :meth:`fit`.
+    learning_offset : float >= 0, default=10.0
+        τ in the same step size: larger values take smaller steps early on.
+        Not used by :meth:`fit`.
 
     Attributes
     ----------
@@ -129,6 +138,8 @@ default='kmeans'
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when ``X`` had string column names.
+    n_batches_ : int
+        Only after :meth:`partial_fit`: the batches seen, t.
     history_ : list of dict
         Only with ``keep_history=True``. Entry 0 holds the initial parameters,
         entry i those after iteration i, the last the fitted ones; each has
@@ -164,6 +175,8 @@ default='kmeans'
         "verbose": ["verbose"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "keep_history": ["boolean"],
+        "learning_decay": [Interval(Real, 0.5, 1.0, closed="right")],
+        "learning_offset": [Interval(Real, 0.0, None, closed="left")],
     }
 
     def __init__(
@@ -184,6 +197,8 @@ default='kmeans'
         verbose=0,
         verbose_interval=10,
         keep_history=False,
+        learning_decay=0.7,
+        learning_offset=10.0,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -200,6 +215,8 @@ default='kmeans'
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.keep_history = keep_history
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     # -- fitting --------------------------------------------------------------
 
@@ -373,6 +390,85 @@ default='kmeans'
             "n_iter": n_iter,
             "history": history,
         }
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """One step of stepwise (online) EM on a batch of rows.
+
+        Stepwise EM (Cappé & Moulines 2009) keeps running sufficient
+        statistics :math:`s_t`. Each batch is E-stepped at the current
+        parameters; its statistics per unit of weight,
+        :math:`\\bar s_t`, pull the running ones towards them,
+        :math:`s_t = s_{t-1} + ρ_t (\\bar s_t - s_{t-1})`
+        (:eq:`eq-stepwise`), with :math:`ρ_t = (t + τ)^{-κ}`
+        (:eq:`eq-step-size`; κ = ``learning_decay``, τ =
+        ``learning_offset``), and the M-step of :math:`s_t` gives the new
+        parameters. The statistics are interpolated as weighted merges
+        (``SufficientStatistics.scaled`` and ``merge``), never as raw
+        moments. For κ in (0.5, 1] the steps satisfy
+        :math:`\\sum ρ_t = \\infty`, :math:`\\sum ρ_t^2 < \\infty`.
+
+        The first call initialises the parameters from its batch as
+        :meth:`fit` does (``init_params``, or ``weights_init``, ``means_init``,
+        ``precisions_init``), or starts from the parameters of an earlier
+        :meth:`fit`; its statistics have no past to forget, so
+        :math:`ρ_1 = 1` and the first call is exactly one EM iteration on the
+        batch. Later calls must have the same number of features. :meth:`fit`
+        starts afresh and discards the stream.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One batch; or a ``dask.array.Array`` chunked by rows.
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        self : GaussianMixture
+        """
+        backend = _backend.select(X)
+        streaming = hasattr(self, "n_batches_")
+        fitted = streaming or hasattr(self, "converged_")
+        X = backend.validate(self, X, reset=not fitted)
+        sample_weight = backend.sample_weight(sample_weight, X)
+        if fitted:
+            params = self._get_parameters()
+        else:
+            self._check_enough_rows(backend, X, sample_weight)
+            initial = self._checked_initial_parameters(X)
+            random_state = check_random_state(self.random_state)
+            X_init, weights_init = X, sample_weight
+            if any(p is None for p in initial):
+                X_init, weights_init = backend.init_rows(X, sample_weight, random_state)
+            params = self._initial_parameters(
+                X_init, initial, random_state, weights_init
+            )
+        centre = backend.centre(X, sample_weight).astype(X.dtype)
+        backend = backend.with_threads(self._n_threads(*X.shape, X.dtype.itemsize))
+        estep = BlockEStep(*_estep_arguments(params), self.covariance_type, centre)
+        with backend.threads():
+            batch = backend.statistics(X, estep, sample_weight)
+
+        t = self.n_batches_ + 1 if streaming else 1
+        if t == 1:
+            running = batch
+        else:
+            rho = (t + self.learning_offset) ** -self.learning_decay
+            running = stepwise_statistics(self._stream_statistics, batch, rho)
+        new_params = m_step(running, self.reg_covar)
+
+        if self.keep_history:
+            history = self.history_ if streaming else [self._history_entry(params)]
+            history[-1]["log_likelihood"] = batch.log_likelihood
+            history.append(self._history_entry(new_params))
+            self.history_ = history
+        self._set_parameters(new_params)
+        self._stream_statistics = running
+        self.n_batches_ = t
+        self.lower_bound_ = batch.log_likelihood / batch.total_weight
+        return self
 
     def _n_threads(self, n_samples, n_features, itemsize=8):
         block = default_block_size(

@@ -348,6 +348,34 @@ def _centred(
     )
 
 
+def stepwise_statistics(running, batch, rho):
+    """The stepwise-EM update of running statistics by a batch's.
+
+    :math:`s_t = (1 - ρ) s_{t-1} + ρ \\bar s_t` on statistics per unit of
+    weight (:eq:`eq-stepwise`). The result is kept in units of the batch's
+    total weight, so its M-step treats it like the batch itself: both terms
+    are rescaled (``SufficientStatistics.scaled``) and merged with the
+    pairwise update of :eq:`eq-merge`, which forms the combined scatter
+    about the combined means without raw moments.
+
+    Parameters
+    ----------
+    running : SufficientStatistics
+        :math:`s_{t-1}`, in any units of weight.
+    batch : SufficientStatistics
+        The batch's statistics at the current parameters.
+    rho : float
+        Step size in (0, 1].
+
+    Returns
+    -------
+    SufficientStatistics
+        With ``total_weight == batch.total_weight``.
+    """
+    scale = batch.total_weight / running.total_weight
+    return running.scaled((1 - rho) * scale).merge(batch.scaled(rho))
+
+
 # --------------------------------------------------------------------------
 # Parameters: Cholesky factors of the precisions
 
