@@ -18,13 +18,26 @@ against its ``X`` and hands them, block by block, to
 from __future__ import annotations
 
 from contextlib import nullcontext
+from functools import cache
 
 import numpy as np
 from sklearn.utils.validation import validate_data
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from . import _dask, suffstats
 from ._validation import check_sample_weight
+
+
+@cache
+def threadpool_controller():
+    """One ``ThreadpoolController`` for the process.
+
+    Building one scans the loaded libraries (milliseconds); its limits and
+    ``info()`` then query the libraries' current thread counts, so a cached
+    one still sees an enclosing ``threadpool_limits``. ``partial_fit`` runs
+    once per batch and must not pay the scan each time.
+    """
+    return ThreadpoolController()
 
 
 class InMemory:
@@ -46,7 +59,9 @@ class InMemory:
 
     def threads(self):
         """Context in which the blocks run: one BLAS thread per block thread."""
-        return threadpool_limits(1, "blas") if self.n_threads > 1 else nullcontext()
+        if self.n_threads > 1:
+            return threadpool_controller().limit(limits=1, user_api="blas")
+        return nullcontext()
 
     def validate(self, estimator, X, reset, ensure_min_samples=1):
         """scikit-learn's ``validate_data``: float64 or float32, finite, 2-D."""

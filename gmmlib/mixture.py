@@ -22,7 +22,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_info
 
 from gmmlib import _backend
 from gmmlib._validation import check_sample_weight_total
@@ -44,7 +43,9 @@ __all__ = ["GaussianMixture"]
 def _blas_threads():
     """Threads the BLAS may use now (respects an enclosing threadpool_limits)."""
     counts = [
-        info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"
+        info["num_threads"]
+        for info in _backend.threadpool_controller().info()
+        if info["user_api"] == "blas"
     ]
     return max(1, min(max(counts, default=1), os.cpu_count() or 1))
 
@@ -445,19 +446,23 @@ default='kmeans'
             params = self._initial_parameters(
                 X_init, initial, random_state, weights_init
             )
-        centre = backend.centre(X, sample_weight).astype(X.dtype)
-        backend = backend.with_threads(self._n_threads(*X.shape, X.dtype.itemsize))
-        estep = BlockEStep(*_estep_arguments(params), self.covariance_type, centre)
-        with backend.threads():
-            batch = backend.statistics(X, estep, sample_weight)
-
         t = self.n_batches_ + 1 if streaming else 1
-        if t == 1:
-            running = batch
-        else:
-            rho = (t + self.learning_offset) ** -self.learning_decay
-            running = stepwise_statistics(self._stream_statistics, batch, rho)
-        new_params = m_step(running, self.reg_covar)
+        # the first batch is centred on its mean, as fit centres on the data's;
+        # later ones on the current mixture mean, which saves a pass per batch
+        centre = backend.centre(X, sample_weight).astype(X.dtype) if t == 1 else None
+        # batches are smaller than fit's data: threads from 4 096 rows on (each
+        # with one BLAS thread; a threaded BLAS on small blocks only contends)
+        n_threads = _blas_threads() if X.shape[0] >= 4096 else 1
+        backend = backend.with_threads(n_threads)
+        with backend.threads():
+            estep = BlockEStep(*_estep_arguments(params), self.covariance_type, centre)
+            batch = backend.statistics(X, estep, sample_weight)
+            if t == 1:
+                running = batch
+            else:
+                rho = (t + self.learning_offset) ** -self.learning_decay
+                running = stepwise_statistics(self._stream_statistics, batch, rho)
+            new_params = m_step(running, self.reg_covar)
 
         if self.keep_history:
             history = self.history_ if streaming else [self._history_entry(params)]
