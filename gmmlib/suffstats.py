@@ -501,7 +501,10 @@ def m_step(stats, reg_covar):
     the diagonal for :eq:`eq-sigma-spherical`), plus ``reg_covar`` on the
     diagonal. This is the one place ``reg_covar`` is added. As in
     scikit-learn, :math:`N_k` gets ``10 * eps`` so an empty component stays
-    finite.
+    finite. From weighted statistics (:math:`w_n γ_{nk}` in every sum) it is
+    the weighted M-step: :eq:`eq-weighted-sigma-new`, the zero of
+    :eq:`eq-weighted-loglik-grad`, and the weights :eq:`eq-weighted-pi-new`,
+    whose denominator ``nk.sum()`` is then :math:`\\sum_n w_n`.
 
     Parameters
     ----------
