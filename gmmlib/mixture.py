@@ -397,14 +397,15 @@ default='kmeans'
         """One step of stepwise (online) EM on a batch of rows.
 
         Stepwise EM (Cappé & Moulines 2009) keeps running sufficient
-        statistics :math:`s_t`. Each batch is E-stepped at the current
-        parameters; its statistics per unit of weight,
-        :math:`\\bar s_t`, pull the running ones towards them,
-        :math:`s_t = s_{t-1} + ρ_t (\\bar s_t - s_{t-1})`
+        statistics :math:`\\mathcal{T}_t`. Each batch is E-stepped at the
+        current parameters; its statistics per unit of weight,
+        :math:`\\bar{\\mathcal{T}}_t`, pull the running ones towards them,
+        :math:`\\mathcal{T}_t = \\mathcal{T}_{t-1}
+        + ρ_t (\\bar{\\mathcal{T}}_t - \\mathcal{T}_{t-1})`
         (:eq:`eq-stepwise`), with :math:`ρ_t = (t + τ)^{-κ}`
         (:eq:`eq-step-size`; κ = ``learning_decay``, τ =
-        ``learning_offset``), and the M-step of :math:`s_t` gives the new
-        parameters. The statistics are interpolated as weighted merges
+        ``learning_offset``), and the M-step of :math:`\\mathcal{T}_t` gives
+        the new parameters. The statistics are interpolated as weighted merges
         (``SufficientStatistics.scaled`` and ``merge``), never as raw
         moments. For κ in (0.5, 1] the steps satisfy
         :math:`\\sum ρ_t = \\infty`, :math:`\\sum ρ_t^2 < \\infty`.

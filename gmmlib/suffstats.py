@@ -351,17 +351,17 @@ def _centred(
 def stepwise_statistics(running, batch, rho):
     """The stepwise-EM update of running statistics by a batch's.
 
-    :math:`s_t = (1 - ρ) s_{t-1} + ρ \\bar s_t` on statistics per unit of
-    weight (:eq:`eq-stepwise`). The result is kept in units of the batch's
-    total weight, so its M-step treats it like the batch itself: both terms
-    are rescaled (``SufficientStatistics.scaled``) and merged with the
-    pairwise update of :eq:`eq-merge`, which forms the combined scatter
-    about the combined means without raw moments.
+    :math:`\\mathcal{T}_t = (1 - ρ) \\mathcal{T}_{t-1} + ρ \\bar{\\mathcal{T}}_t`
+    on statistics per unit of weight (:eq:`eq-stepwise`). The result is kept
+    in units of the batch's total weight, so its M-step treats it like the
+    batch itself: both terms are rescaled (``SufficientStatistics.scaled``)
+    and merged with the pairwise update of :eq:`eq-merge`, which forms the
+    combined scatter about the combined means without raw moments.
 
     Parameters
     ----------
     running : SufficientStatistics
-        :math:`s_{t-1}`, in any units of weight.
+        :math:`\\mathcal{T}_{t-1}`, in any units of weight.
     batch : SufficientStatistics
         The batch's statistics at the current parameters.
     rho : float
