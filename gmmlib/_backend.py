@@ -133,10 +133,11 @@ class OnDask(InMemory):
         return _dask.validate(estimator, X, reset, ensure_min_samples)
 
     def sample_weight(self, sample_weight, X):
-        """A float64 Dask array chunked like X's rows (values checked lazily)."""
+        """A float64 Dask array chunked like X's rows, each block checked lazily."""
         if sample_weight is None:
             return None
-        return _dask.validate_sample_weight(sample_weight, X)
+        sample_weight = _dask.validate_sample_weight(sample_weight, X)
+        return sample_weight.map_blocks(_dask.checked_weights, dtype=np.float64)
 
     def n_positive(self, sample_weight, X):
         if sample_weight is None:

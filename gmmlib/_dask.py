@@ -361,7 +361,8 @@ def _checked(block):
     return block
 
 
-def _checked_weights(block):
+def checked_weights(block):
+    """A block of sample weights, after :func:`check_weights_block`."""
     check_weights_block(block)
     return block
 
@@ -391,7 +392,7 @@ def column_mean(X, sample_weight=None):
     if sample_weight is None:
         return np.asarray(checked.mean(axis=0, dtype=np.float64).compute())
     weights = sample_weight.map_blocks(
-        _checked_weights, dtype=sample_weight.dtype, name="gmm-check-weights"
+        checked_weights, dtype=sample_weight.dtype, name="gmm-check-weights"
     )
     moment, total = dask.compute(
         (checked * weights[:, None]).sum(axis=0, dtype=np.float64), weights.sum()

@@ -228,6 +228,17 @@ def test_dask_bad_weight_is_refused_by_name(X, bad, match):
         _model(X).fit(Xd, sample_weight=da.from_array(weights, chunks=50))
 
 
+def test_dask_weighted_score_equals_in_memory_and_refuses_bad_weights(X, counts):
+    model = _model(X).fit(X)
+    Xd = da.from_array(X, chunks=(50, -1))
+    weights = da.from_array(counts.astype(float), chunks=50)
+    assert model.score(Xd, sample_weight=weights) == pytest.approx(
+        model.score(X, sample_weight=counts), rel=1e-12
+    )
+    with pytest.raises(ValueError, match="sample_weight must be non-negative"):
+        model.score(Xd, sample_weight=-weights)
+
+
 def test_dask_all_zero_or_misshapen_weights_are_refused(X):
     Xd = da.from_array(X, chunks=(50, -1))
     with pytest.raises(ValueError, match="sample_weight is zero for every row"):
