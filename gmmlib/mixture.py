@@ -68,6 +68,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     the initialisation runs on a seeded sample of rows, and ``fit_predict``,
     ``predict``, ``predict_proba`` and ``score_samples`` return lazy Dask arrays.
 
+    Beyond scikit-learn: ``fit`` takes ``sample_weight`` (a weight counts how
+    often a row occurs; :eq:`eq-weighted-sigma-new`), and :meth:`partial_fit`
+    runs stepwise EM on batches (:eq:`eq-stepwise`). Both work on NumPy and
+    Dask input alike: the estimator chooses a backend once per call
+    (``gmmlib._backend``) and the EM loop never looks at the type of ``X``.
+
     Parameters
     ----------
     n_components : int, default=1
@@ -649,6 +655,9 @@ default='kmeans'
 
     def score_samples(self, X):
         """Log-likelihood :math:`\\ln p(x_n)` of each row (:eq:`eq-mixture`).
+
+        Per row, so sample weights do not enter; :meth:`score`, :meth:`bic`
+        and :meth:`aic` take ``sample_weight`` and weight these values.
 
         Parameters
         ----------
