@@ -112,6 +112,58 @@ def validate(estimator, X, reset, ensure_min_samples=1):
     return X
 
 
+def validate_sample_weight(sample_weight, X):
+    """Sample weights for a Dask ``X``: a 1-D Dask array chunked like X's rows.
+
+    Checks what it can without reading the weights (shape, dtype); their
+    values are checked block by block when the blocks are computed
+    (:func:`check_weights_block`), and their sum by :func:`column_mean`.
+
+    Parameters
+    ----------
+    sample_weight : dask.array.Array or array-like of shape (n_samples,)
+        A NumPy array or list is wrapped into a Dask array; a Dask array
+        chunked otherwise is rechunked to X's row chunks.
+    X : dask.array.Array of shape (n_samples, n_features)
+
+    Returns
+    -------
+    dask.array.Array of shape (n_samples,), float64, chunks ``X.chunks[0]``
+
+    Raises
+    ------
+    ValueError
+        If the shape is not (n_samples,) or the dtype is not numeric.
+    """
+    import dask.array as da
+
+    if not is_dask_array(sample_weight):
+        sample_weight = np.asarray(sample_weight)
+        if sample_weight.ndim == 0:
+            sample_weight = np.full(X.shape[0], sample_weight, dtype=np.float64)
+        sample_weight = da.from_array(sample_weight, chunks=X.chunks[0])
+    if sample_weight.shape != (X.shape[0],):
+        raise ValueError(
+            f"sample_weight must have shape (n_samples,) = ({X.shape[0]},), got "
+            f"{sample_weight.shape}: pass one non-negative weight per row of X."
+        )
+    if sample_weight.dtype.kind not in "fiub":
+        raise ValueError(
+            f"sample_weight must hold numbers, got dtype {sample_weight.dtype}."
+        )
+    sample_weight = sample_weight.astype(np.float64)
+    if sample_weight.chunks[0] != X.chunks[0]:
+        sample_weight = sample_weight.rechunk((X.chunks[0],))
+    return sample_weight
+
+
+def check_weights_block(weights):
+    """Raise a ValueError naming ``sample_weight`` if a block of weights is bad."""
+    from ._validation import check_sample_weight_values
+
+    check_sample_weight_values(weights, where=" in a block of rows")
+
+
 def _check_finite(block):
     """Raise a ValueError naming the first NaN or infinity of a row block."""
     with np.errstate(all="ignore"):
@@ -140,18 +192,27 @@ def _flatten(parts):
         yield parts
 
 
-def _block_statistics(block, axis=None, keepdims=None, *, estep):
-    """The ``chunk`` step: one row block to its sufficient statistics."""
-    if block.shape[-1] != estep.n_features:
+def _block_statistics(block, axis=None, keepdims=None, *, estep, weighted=False):
+    """The ``chunk`` step: one row block to its sufficient statistics.
+
+    ``weighted``: the block's last column holds the rows' sample weights
+    (float64), the others the rows, exactly, in a wider dtype.
+    """
+    if block.shape[-1] != estep.n_features + weighted:
         # Dask infers the output type from a call on a 0x0 array
         return np.empty((0, 0), dtype=object)
     if block.shape[0] == 0:
         return suffstats.SufficientStatistics.empty(
             estep.n_components, estep.n_features, estep.covariance_type, estep.dtype
         )
+    sample_weight = None
+    if weighted:
+        sample_weight = np.ascontiguousarray(block[:, -1])
+        block = block[:, :-1].astype(estep.dtype)
+        check_weights_block(sample_weight)
     _check_finite(block)
     # cache-sized sub-blocks, as in memory: temporaries stay O(block * K * d)
-    return suffstats.accumulate_statistics(block, estep)
+    return suffstats.accumulate_statistics(block, estep, sample_weight=sample_weight)
 
 
 def _merge_statistics(parts, axis=None, keepdims=None):
@@ -163,7 +224,7 @@ def _merge_statistics(parts, axis=None, keepdims=None):
     return total
 
 
-def statistics_graph(X, estep, split_every=None):
+def statistics_graph(X, estep, split_every=None, sample_weight=None):
     """The lazy tree reduction of the block statistics of ``X``.
 
     Parameters
@@ -175,6 +236,9 @@ def statistics_graph(X, estep, split_every=None):
     split_every : int, optional
         Fan-in of the tree: each merge task takes at most this many inputs.
         Default: Dask's (``dask.config`` key ``split_every``, else 4).
+    sample_weight : dask.array.Array of shape (n_samples,), optional
+        Validated by ``validate_sample_weight`` (chunked like X's rows); it
+        travels with the rows as one more column of each block.
 
     Returns
     -------
@@ -186,9 +250,14 @@ def statistics_graph(X, estep, split_every=None):
     """
     import dask.array as da
 
+    weighted = sample_weight is not None
+    if weighted:
+        wide = np.promote_types(X.dtype, np.float64)
+        X = da.concatenate([X.astype(wide), sample_weight[:, None]], axis=1)
+        X = X.rechunk({1: -1})
     return da.reduction(
         X,
-        chunk=partial(_block_statistics, estep=estep),
+        chunk=partial(_block_statistics, estep=estep, weighted=weighted),
         combine=_merge_statistics,
         aggregate=_merge_statistics,
         axis=0,
@@ -201,7 +270,7 @@ def statistics_graph(X, estep, split_every=None):
     )
 
 
-def accumulate_statistics(X, estep, split_every=None):
+def accumulate_statistics(X, estep, split_every=None, sample_weight=None):
     """Merged sufficient statistics of all rows of a Dask array.
 
     The Dask counterpart of ``gmmlib.suffstats.accumulate_statistics``:
@@ -218,6 +287,8 @@ def accumulate_statistics(X, estep, split_every=None):
         The E-step at the current parameters.
     split_every : int, optional
         Fan-in of the reduction tree (see ``statistics_graph``).
+    sample_weight : dask.array.Array of shape (n_samples,), optional
+        Row weights chunked like X's rows (:eq:`eq-weighted-nk`).
 
     Returns
     -------
@@ -227,13 +298,15 @@ def accumulate_statistics(X, estep, split_every=None):
     ------
     ValueError
         If a block contains NaN or infinity (raised when that block is
-        computed, naming the row and column within the block).
+        computed, naming the row and column within the block), or a bad
+        sample weight.
     """
-    (result,) = statistics_graph(X, estep, split_every).to_delayed().ravel()
+    graph = statistics_graph(X, estep, split_every, sample_weight)
+    (result,) = graph.to_delayed().ravel()
     return result.compute()
 
 
-def sample_rows(X, random_state, n_rows=None):
+def sample_rows(X, random_state, n_rows=None, sample_weight=None):
     """A seeded random sample of rows of a Dask array, as a NumPy array.
 
     Used to initialise a fit on a Dask array: the estimator's in-memory
@@ -249,26 +322,38 @@ def sample_rows(X, random_state, n_rows=None):
     n_rows : int, optional
         Rows to draw without replacement (all rows if fewer); default
         ``INIT_SAMPLE_SIZE``.
+    sample_weight : dask.array.Array of shape (n_samples,), optional
+        The rows' weights; the same rows of it are drawn (rows are drawn
+        uniformly and keep their weights, so the weighted sample stands for
+        the weighted data).
 
     Returns
     -------
-    ndarray of shape (min(n_rows, n_samples), n_features)
+    sample : ndarray of shape (min(n_rows, n_samples), n_features)
         The rows in their order in ``X``.
+    weights : ndarray of shape (min(n_rows, n_samples),) or None
+        Their sample weights (None without ``sample_weight``).
 
     Raises
     ------
     ValueError
-        If the sample contains NaN or infinity.
+        If the sample contains NaN or infinity, or a bad weight.
     """
+    import dask
+
     n_samples = X.shape[0]
     n_rows = INIT_SAMPLE_SIZE if n_rows is None else n_rows
-    if n_rows >= n_samples:
-        sample = X.compute()
-    else:
+    rows = slice(None)
+    if n_rows < n_samples:
         rows = np.sort(random_state.choice(n_samples, size=n_rows, replace=False))
-        sample = X[rows].compute()
+    if sample_weight is None:
+        sample, weights = X[rows].compute(), None
+    else:
+        sample, weights = dask.compute(X[rows], sample_weight[rows])
+        weights = np.asarray(weights, dtype=np.float64)
+        check_weights_block(weights)
     _check_finite(sample)
-    return np.asarray(sample)
+    return np.asarray(sample), weights
 
 
 def _checked(block):
@@ -276,12 +361,20 @@ def _checked(block):
     return block
 
 
-def column_mean(X):
-    """Column means of a Dask array, in float64, checking every block for NaN/inf.
+def checked_weights(block):
+    """A block of sample weights, after :func:`check_weights_block`."""
+    check_weights_block(block)
+    return block
+
+
+def column_mean(X, sample_weight=None):
+    """(Weighted) column means of a Dask array, in float64, checking every block.
 
     Parameters
     ----------
     X : dask.array.Array of shape (n_samples, n_features)
+    sample_weight : dask.array.Array of shape (n_samples,), optional
+        Chunked like X's rows (``validate_sample_weight``).
 
     Returns
     -------
@@ -290,10 +383,24 @@ def column_mean(X):
     Raises
     ------
     ValueError
-        If a block contains NaN or infinity.
+        If a block contains NaN or infinity, a weight is negative or not
+        finite, or the weights sum to zero.
     """
+    import dask
+
     checked = X.map_blocks(_checked, dtype=X.dtype, name="gmm-check-finite")
-    return np.asarray(checked.mean(axis=0, dtype=np.float64).compute())
+    if sample_weight is None:
+        return np.asarray(checked.mean(axis=0, dtype=np.float64).compute())
+    weights = sample_weight.map_blocks(
+        checked_weights, dtype=sample_weight.dtype, name="gmm-check-weights"
+    )
+    moment, total = dask.compute(
+        (checked * weights[:, None]).sum(axis=0, dtype=np.float64), weights.sum()
+    )
+    from ._validation import check_sample_weight_total
+
+    check_sample_weight_total(float(total))
+    return np.asarray(moment) / float(total)
 
 
 def _apply(block, estep, func):

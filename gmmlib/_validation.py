@@ -366,3 +366,84 @@ def check_mean(mean, n_features, dtype=None):
         )
     _check_finite(mean, "mean")
     return mean
+
+
+def check_sample_weight_values(sample_weight, where=""):
+    """Raise a ValueError naming ``sample_weight`` unless all are finite and >= 0.
+
+    Parameters
+    ----------
+    sample_weight : ndarray of shape (n_samples,)
+    where : str
+        Appended to the position in the message (e.g. " in a block of rows").
+    """
+    finite = np.isfinite(sample_weight)
+    if not finite.all():
+        index = int(np.flatnonzero(~finite)[0])
+        raise ValueError(
+            f"sample_weight contains {sample_weight[index]} at index {index}"
+            f"{where}; every weight must be a finite number >= 0."
+        )
+    if (sample_weight < 0).any():
+        index = int(np.flatnonzero(sample_weight < 0)[0])
+        raise ValueError(
+            f"sample_weight must be non-negative, but sample_weight[{index}] = "
+            f"{sample_weight[index]:.6g}{where}; a weight counts how often a row "
+            "occurs (0 drops the row)."
+        )
+
+
+def check_sample_weight_total(total):
+    """Raise a ValueError naming ``sample_weight`` unless its sum is in (0, inf)."""
+    if not total > 0:
+        raise ValueError(
+            "sample_weight is zero for every row (the weights sum to zero): at "
+            "least one row needs a positive weight."
+        )
+    if not np.isfinite(total):
+        raise ValueError(
+            "sample_weight sums to infinity: divide the weights by a constant "
+            "(scaling all weights changes nothing in the fit)."
+        )
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """Validate sample weights for ``n_samples`` rows.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,), scalar or None
+        Non-negative, finite, not all zero. A scalar stands for that weight
+        on every row.
+    n_samples : int
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64, or None
+        A new array (the caller's is never written to); None for None.
+
+    Raises
+    ------
+    ValueError
+        Naming ``sample_weight``: wrong shape, not numeric, NaN or infinite,
+        negative, or all zero.
+    """
+    if sample_weight is None:
+        return None
+    array = np.asarray(sample_weight)
+    if array.ndim == 0:
+        array = np.full(n_samples, array)
+    if array.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight must have shape (n_samples,) = ({n_samples},), got "
+            f"{array.shape}: pass one non-negative weight per row of X."
+        )
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"sample_weight must hold numbers, got dtype {array.dtype}; convert "
+            "it with np.asarray(sample_weight, dtype=float)."
+        )
+    array = np.array(array, dtype=np.float64)
+    check_sample_weight_values(array)
+    check_sample_weight_total(float(array.sum()))
+    return array

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from contextlib import nullcontext
 from numbers import Integral, Real
 from time import perf_counter
 
@@ -22,21 +21,20 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_info, threadpool_limits
+from sklearn.utils.validation import check_is_fitted
 
-from gmmlib import _dask
+from gmmlib import _backend
+from gmmlib._validation import check_sample_weight_total
 from gmmlib.suffstats import (
     BlockEStep,
     SufficientStatistics,
-    accumulate_statistics,
     covariances_from_cholesky,
     default_block_size,
     m_step,
-    map_blocks,
     precisions_cholesky_from_precisions,
     precisions_from_cholesky,
     responsibilities,
+    stepwise_statistics,
 )
 
 __all__ = ["GaussianMixture"]
@@ -45,7 +43,9 @@ __all__ = ["GaussianMixture"]
 def _blas_threads():
     """Threads the BLAS may use now (respects an enclosing threadpool_limits)."""
     counts = [
-        info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"
+        info["num_threads"]
+        for info in _backend.threadpool_controller().info()
+        if info["user_api"] == "blas"
     ]
     return max(1, min(max(counts, default=1), os.cpu_count() or 1))
 
@@ -67,6 +67,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     on the current scheduler (a ``distributed.Client``, if one was created),
     the initialisation runs on a seeded sample of rows, and ``fit_predict``,
     ``predict``, ``predict_proba`` and ``score_samples`` return lazy Dask arrays.
+
+    Beyond scikit-learn: ``fit`` takes ``sample_weight`` (a weight counts how
+    often a row occurs; :eq:`eq-weighted-sigma-new`), and :meth:`partial_fit`
+    runs stepwise EM on batches (:eq:`eq-stepwise`). Both work on NumPy and
+    Dask input alike: the estimator chooses a backend once per call
+    (``gmmlib._backend``) and the EM loop never looks at the type of ``X``.
 
     Parameters
     ----------
@@ -107,7 +113,15 @@ default='kmeans'
         Iterations between two prints.
     keep_history : bool, default=False
         Keep ``history_``, the parameters and log-likelihood of every
-        iteration of the best initialisation.
+        iteration of the best initialisation (of every batch, for
+        :meth:`partial_fit`).
+    learning_decay : float in (0.5, 1], default=0.7
+        κ in the step size :math:`ρ_t = (t + τ)^{-κ}` of :meth:`partial_fit`
+        (:eq:`eq-step-size`); named as in scikit-learn's
+        ``LatentDirichletAllocation``. Not used by :meth:`fit`.
+    learning_offset : float >= 0, default=10.0
+        τ in the same step size: larger values take smaller steps early on.
+        Not used by :meth:`fit`.
 
     Attributes
     ----------
@@ -131,6 +145,8 @@ default='kmeans'
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when ``X`` had string column names.
+    n_batches_ : int
+        Only after :meth:`partial_fit`: the batches seen, t.
     history_ : list of dict
         Only with ``keep_history=True``. Entry 0 holds the initial parameters,
         entry i those after iteration i, the last the fitted ones; each has
@@ -166,6 +182,8 @@ default='kmeans'
         "verbose": ["verbose"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "keep_history": ["boolean"],
+        "learning_decay": [Interval(Real, 0.5, 1.0, closed="right")],
+        "learning_offset": [Interval(Real, 0.0, None, closed="left")],
     }
 
     def __init__(
@@ -186,6 +204,8 @@ default='kmeans'
         verbose=0,
         verbose_interval=10,
         keep_history=False,
+        learning_decay=0.7,
+        learning_offset=10.0,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -202,81 +222,97 @@ default='kmeans'
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.keep_history = keep_history
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     # -- fitting --------------------------------------------------------------
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Estimate the parameters with EM.
 
         Runs ``n_init`` initialisations (one with ``warm_start`` after the
         first fit), each until the mean log-likelihood per sample changes by
         less than ``tol`` or for ``max_iter`` iterations, and keeps the best.
 
+        With ``sample_weight``, EM maximises the weighted log-likelihood
+        :math:`\\sum_n w_n \\ln p(x_n)` (:eq:`eq-weighted-log-likelihood`):
+        every responsibility :math:`γ_{nk}` in the statistics becomes
+        :math:`w_n γ_{nk}` (:eq:`eq-weighted-nk`, :eq:`eq-weighted-sigma-new`)
+        and the mixing weights are divided by :math:`\\sum_n w_n`
+        (:eq:`eq-weighted-pi-new`). Integer weights give the fit of the data
+        with each row repeated that many times (from the same initial
+        parameters); weight 0 drops a row; scaling all weights changes
+        nothing. The initialisation honours the weights: 'kmeans' passes them
+        to ``KMeans``, 'k-means++' to ``kmeans_plusplus``, 'random_from_data'
+        draws rows in proportion to their weight, and 'random' draws each
+        row's responsibilities as without weights, then weights them. The
+        convergence test uses the weighted mean log-likelihood per unit of
+        weight.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Or a ``dask.array.Array`` chunked by rows.
         y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative, finite, not all zero; a Dask array chunked like X's
+            rows when X is a Dask array. None weighs every row 1.
 
         Returns
         -------
         self : GaussianMixture
         """
-        self.fit_predict(X, y)
+        self.fit_predict(X, y, sample_weight=sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_predict(self, X, y=None):
+    def fit_predict(self, X, y=None, sample_weight=None):
         """Fit as :meth:`fit` does, then return the most probable component of each row.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            Lazy (a Dask array) for Dask input.
         """
-        dask_input = _dask.is_dask_array(X)
-        if dask_input:
-            X = _dask.validate(self, X, reset=True, ensure_min_samples=2)
-        else:
-            X = validate_data(
-                self, X, dtype=[np.float64, np.float32], ensure_min_samples=2
-            )
-        n_samples = X.shape[0]
-        if n_samples < self.n_components:
-            raise ValueError(
-                f"Expected n_samples >= n_components but got n_components = "
-                f"{self.n_components}, n_samples = {n_samples}: pass more rows "
-                "or decrease n_components."
-            )
+        backend = _backend.select(X)
+        X = backend.validate(self, X, reset=True, ensure_min_samples=2)
+        sample_weight = backend.sample_weight(sample_weight, X)
+        self._check_enough_rows(backend, X, sample_weight)
         initial = self._checked_initial_parameters(X)
+        for name in ("n_batches_", "_stream_statistics"):
+            self.__dict__.pop(name, None)
 
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
         random_state = check_random_state(self.random_state)
-        if dask_input:
-            centre = _dask.column_mean(X).astype(X.dtype)
-        else:
-            centre = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
-        X_init = X
-        if dask_input and do_init and any(p is None for p in initial):
-            X_init = _dask.sample_rows(X, random_state)
-        n_threads = self._n_threads(n_samples, X.shape[1], X.dtype.itemsize)
-        limits = threadpool_limits(1, "blas") if n_threads > 1 else nullcontext()
+        centre = backend.centre(X, sample_weight).astype(X.dtype)
+        X_init, weights_init = X, sample_weight
+        if do_init and any(p is None for p in initial):
+            X_init, weights_init = backend.init_rows(X, sample_weight, random_state)
+        backend = backend.with_threads(self._n_threads(*X.shape, X.dtype.itemsize))
 
         best = None
-        with limits:
+        with backend.threads():
             for init in range(n_init):
                 self._print_init_begin(init)
                 if do_init:
-                    params = self._initial_parameters(X_init, initial, random_state)
+                    params = self._initial_parameters(
+                        X_init, initial, random_state, weights_init
+                    )
                     lower_bound = -np.inf
                 else:
                     params = self._get_parameters()
                     lower_bound = self.lower_bound_
-                run = self._run_em(X, params, lower_bound, centre, n_threads)
+                run = self._run_em(
+                    backend, X, sample_weight, params, lower_bound, centre
+                )
                 # as scikit-learn: strictly better, or nothing finite yet
                 if (
                     best is None
@@ -302,19 +338,36 @@ default='kmeans'
         self.lower_bounds_ = best["lower_bounds"]
 
         # a final E-step, so that fit_predict(X) == fit(X).predict(X)
-        estep = self._estep(centre)
-        with limits:
-            out = _map_blocks(X, estep, _labels_and_log_norm, n_threads=n_threads)
+        with backend.threads():
+            out = backend.map_blocks(X, self._estep(centre), _labels_and_log_norm)
         if self.keep_history:
-            best["history"][-1]["log_likelihood"] = float(
-                out[:, 1].sum(dtype=np.float64)
+            best["history"][-1]["log_likelihood"] = backend.weighted_sum(
+                out[:, 1], sample_weight
             )
             self.history_ = best["history"]
         return out[:, 0].astype(np.intp)
 
-    def _run_em(self, X, params, lower_bound, centre, n_threads):
-        """EM from ``params`` until convergence or ``max_iter``."""
+    def _check_enough_rows(self, backend, X, sample_weight):
         n_samples = X.shape[0]
+        if n_samples < self.n_components:
+            raise ValueError(
+                f"Expected n_samples >= n_components but got n_components = "
+                f"{self.n_components}, n_samples = {n_samples}: pass more rows "
+                "or decrease n_components."
+            )
+        if sample_weight is not None:
+            n_positive = backend.n_positive(sample_weight, X)
+            if n_positive == 0:
+                check_sample_weight_total(0.0)
+            if n_positive < self.n_components:
+                raise ValueError(
+                    f"sample_weight is positive on {n_positive} row(s), fewer than "
+                    f"n_components = {self.n_components}: give more rows a "
+                    "positive weight or decrease n_components."
+                )
+
+    def _run_em(self, backend, X, sample_weight, params, lower_bound, centre):
+        """EM from ``params`` until convergence or ``max_iter``."""
         history = [self._history_entry(params)] if self.keep_history else None
         lower_bounds = []
         converged = False
@@ -322,12 +375,9 @@ default='kmeans'
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
             estep = BlockEStep(*_estep_arguments(params), self.covariance_type, centre)
-            if _dask.is_dask_array(X):
-                stats = _dask.accumulate_statistics(X, estep)
-            else:
-                stats = accumulate_statistics(X, estep, n_threads=n_threads)
+            stats = backend.statistics(X, estep, sample_weight)
             params = m_step(stats, self.reg_covar)
-            lower_bound = stats.log_likelihood / n_samples
+            lower_bound = stats.log_likelihood / stats.total_weight
             lower_bounds.append(lower_bound)
             if history is not None:
                 history[-1]["log_likelihood"] = stats.log_likelihood
@@ -347,6 +397,90 @@ default='kmeans'
             "n_iter": n_iter,
             "history": history,
         }
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """One step of stepwise (online) EM on a batch of rows.
+
+        Stepwise EM (Cappé & Moulines 2009) keeps running sufficient
+        statistics :math:`\\mathcal{T}_t`. Each batch is E-stepped at the
+        current parameters; its statistics per unit of weight,
+        :math:`\\bar{\\mathcal{T}}_t`, pull the running ones towards them,
+        :math:`\\mathcal{T}_t = \\mathcal{T}_{t-1}
+        + ρ_t (\\bar{\\mathcal{T}}_t - \\mathcal{T}_{t-1})`
+        (:eq:`eq-stepwise`), with :math:`ρ_t = (t + τ)^{-κ}`
+        (:eq:`eq-step-size`; κ = ``learning_decay``, τ =
+        ``learning_offset``), and the M-step of :math:`\\mathcal{T}_t` gives
+        the new parameters. The statistics are interpolated as weighted merges
+        (``SufficientStatistics.scaled`` and ``merge``), never as raw
+        moments. For κ in (0.5, 1] the steps satisfy
+        :math:`\\sum ρ_t = \\infty`, :math:`\\sum ρ_t^2 < \\infty`.
+
+        The first call initialises the parameters from its batch as
+        :meth:`fit` does (``init_params``, or ``weights_init``, ``means_init``,
+        ``precisions_init``), or starts from the parameters of an earlier
+        :meth:`fit`; its statistics have no past to forget, so
+        :math:`ρ_1 = 1` and the first call is exactly one EM iteration on the
+        batch. Later calls must have the same number of features. :meth:`fit`
+        starts afresh and discards the stream.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One batch; or a ``dask.array.Array`` chunked by rows.
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        self : GaussianMixture
+        """
+        backend = _backend.select(X)
+        streaming = hasattr(self, "n_batches_")
+        fitted = streaming or hasattr(self, "converged_")
+        X = backend.validate(self, X, reset=not fitted)
+        sample_weight = backend.sample_weight(sample_weight, X)
+        if fitted:
+            params = self._get_parameters()
+        else:
+            self._check_enough_rows(backend, X, sample_weight)
+            initial = self._checked_initial_parameters(X)
+            random_state = check_random_state(self.random_state)
+            X_init, weights_init = X, sample_weight
+            if any(p is None for p in initial):
+                X_init, weights_init = backend.init_rows(X, sample_weight, random_state)
+            params = self._initial_parameters(
+                X_init, initial, random_state, weights_init
+            )
+        t = self.n_batches_ + 1 if streaming else 1
+        # the first batch is centred on its mean, as fit centres on the data's;
+        # later ones on the current mixture mean, which saves a pass per batch
+        centre = backend.centre(X, sample_weight).astype(X.dtype) if t == 1 else None
+        # batches are smaller than fit's data: threads from 4 096 rows on (each
+        # with one BLAS thread; a threaded BLAS on small blocks only contends)
+        n_threads = _blas_threads() if X.shape[0] >= 4096 else 1
+        backend = backend.with_threads(n_threads)
+        with backend.threads():
+            estep = BlockEStep(*_estep_arguments(params), self.covariance_type, centre)
+            batch = backend.statistics(X, estep, sample_weight)
+            if t == 1:
+                running = batch
+            else:
+                rho = (t + self.learning_offset) ** -self.learning_decay
+                running = stepwise_statistics(self._stream_statistics, batch, rho)
+            new_params = m_step(running, self.reg_covar)
+
+        if self.keep_history:
+            history = self.history_ if streaming else [self._history_entry(params)]
+            history[-1]["log_likelihood"] = batch.log_likelihood
+            history.append(self._history_entry(new_params))
+            self.history_ = history
+        self._set_parameters(new_params)
+        self._stream_statistics = running
+        self.n_batches_ = t
+        self.lower_bound_ = batch.log_likelihood / batch.total_weight
+        return self
 
     def _n_threads(self, n_samples, n_features, itemsize=8):
         block = default_block_size(
@@ -423,17 +557,16 @@ default='kmeans'
             _check_positive_definite(precisions, self.covariance_type)
         return weights, means, precisions
 
-    def _initial_parameters(self, X, initial, random_state):
+    def _initial_parameters(self, X, initial, random_state, sample_weight=None):
         """Initial (weights, means, covariances, precisions_cholesky), as sklearn."""
         weights, means, precisions = initial
         covariances = prec_chol = None
         if weights is None or means is None or precisions is None:
-            stats = self._initial_statistics(X, random_state)
-            n_samples = X.shape[0]
+            stats = self._initial_statistics(X, random_state, sample_weight)
             _, fit_means, covariances, prec_chol = m_step(stats, self.reg_covar)
             if weights is None:
                 nk = stats.nk + 10 * np.finfo(X.dtype).eps
-                weights = (nk / n_samples).astype(X.dtype)
+                weights = (nk / stats.total_weight).astype(X.dtype)
             if means is None:
                 means = fit_means
         if precisions is not None:
@@ -443,33 +576,42 @@ default='kmeans'
             covariances = covariances_from_cholesky(prec_chol, self.covariance_type)
         return weights, means, covariances, prec_chol
 
-    def _initial_statistics(self, X, random_state):
+    def _initial_statistics(self, X, random_state, sample_weight=None):
         """Statistics of the initial responsibilities, drawn as scikit-learn does.
 
         Two passes: the second forms the scatter about the first pass's
-        means, so the initial covariances lose no digits either.
+        means, so the initial covariances lose no digits either. The sample
+        weights enter as in :meth:`fit`'s description.
         """
         n_samples, K = X.shape[0], self.n_components
         ctype = self.covariance_type
+        w = sample_weight
         if self.init_params == "random":
             resp = random_state.uniform(size=(n_samples, K)).astype(X.dtype)
             resp /= resp.sum(axis=1, keepdims=True)
-            first = SufficientStatistics.from_responsibilities(X, resp, ctype)
+            first = SufficientStatistics.from_responsibilities(
+                X, resp, ctype, sample_weight=w
+            )
             return SufficientStatistics.from_responsibilities(
-                X, resp, ctype, shift=first.means
+                X, resp, ctype, shift=first.means, sample_weight=w
             )
         if self.init_params == "kmeans":
             kmeans = KMeans(n_clusters=K, n_init=1, random_state=random_state)
-            labels = kmeans.fit(X).labels_
+            labels = kmeans.fit(X, sample_weight=w).labels_
         else:
             if self.init_params == "random_from_data":
-                indices = random_state.choice(n_samples, size=K, replace=False)
+                p = None if w is None else w / w.sum()
+                indices = random_state.choice(n_samples, size=K, replace=False, p=p)
             else:
-                _, indices = kmeans_plusplus(X, K, random_state=random_state)
+                _, indices = kmeans_plusplus(
+                    X, K, random_state=random_state, sample_weight=w
+                )
             labels = np.full(n_samples, -1)
             labels[indices] = np.arange(K)
-        first = SufficientStatistics.from_labels(X, labels, K, ctype)
-        return SufficientStatistics.from_labels(X, labels, K, ctype, shift=first.means)
+        first = SufficientStatistics.from_labels(X, labels, K, ctype, sample_weight=w)
+        return SufficientStatistics.from_labels(
+            X, labels, K, ctype, shift=first.means, sample_weight=w
+        )
 
     # -- parameters -----------------------------------------------------------
 
@@ -497,25 +639,25 @@ default='kmeans'
             *_estep_arguments(self._get_parameters()), self.covariance_type, centre
         )
 
-    def _per_block(self, X, func):
+    def _per_block(self, backend, X, func):
         """``func(estep, block)`` over X's row blocks at the fitted parameters."""
-        if _dask.is_dask_array(X):
-            return _map_blocks(X, self._estep(), func)
-        n_threads = self._n_threads(*X.shape, X.dtype.itemsize)
-        limits = threadpool_limits(1, "blas") if n_threads > 1 else nullcontext()
-        with limits:
-            return _map_blocks(X, self._estep(), func, n_threads=n_threads)
+        backend = backend.with_threads(self._n_threads(*X.shape, X.dtype.itemsize))
+        with backend.threads():
+            return backend.map_blocks(X, self._estep(), func)
 
     def _validated(self, X):
+        """The backend for X, and X validated against the fitted model."""
         check_is_fitted(self)
-        if _dask.is_dask_array(X):
-            return _dask.validate(self, X, reset=False)
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        backend = _backend.select(X)
+        return backend, backend.validate(self, X, reset=False)
 
     # -- prediction -----------------------------------------------------------
 
     def score_samples(self, X):
         """Log-likelihood :math:`\\ln p(x_n)` of each row (:eq:`eq-mixture`).
+
+        Per row, so sample weights do not enter; :meth:`score`, :meth:`bic`
+        and :meth:`aic` take ``sample_weight`` and weight these values.
 
         Parameters
         ----------
@@ -525,22 +667,32 @@ default='kmeans'
         -------
         log_prob : ndarray of shape (n_samples,)
         """
-        X = self._validated(X)
-        return self._per_block(X, _log_norm)
+        backend, X = self._validated(X)
+        return self._per_block(backend, X, _log_norm)
 
-    def score(self, X, y=None):
-        """Mean log-likelihood per row.
+    def score(self, X, y=None, sample_weight=None):
+        """Mean log-likelihood per row; with weights, their weighted mean.
+
+        :math:`\\sum_n w_n \\ln p(x_n) / \\sum_n w_n`, scikit-learn's
+        convention for a ``sample_weight`` in ``score`` (the weighted
+        log-likelihood :eq:`eq-weighted-log-likelihood` per unit of weight).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
 
         Returns
         -------
         float
         """
-        return float(np.mean(self.score_samples(X)))
+        backend, X = self._validated(X)
+        sample_weight = backend.sample_weight(sample_weight, X)
+        log_prob = self._per_block(backend, X, _log_norm)
+        total = backend.weighted_sum(log_prob, sample_weight)
+        return total / backend.total_weight(sample_weight, X)
 
     def predict(self, X):
         """Most probable component of each row.
@@ -553,8 +705,8 @@ default='kmeans'
         -------
         labels : ndarray of shape (n_samples,)
         """
-        X = self._validated(X)
-        return self._per_block(X, _labels)
+        backend, X = self._validated(X)
+        return self._per_block(backend, X, _labels)
 
     def predict_proba(self, X):
         """Responsibilities γ(z_nk) of each component for each row.
@@ -569,8 +721,8 @@ default='kmeans'
         -------
         resp : ndarray of shape (n_samples, n_components)
         """
-        X = self._validated(X)
-        return self._per_block(X, _resp)
+        backend, X = self._validated(X)
+        return self._per_block(backend, X, _resp)
 
     def sample(self, n_samples=1):
         """Draw rows from the fitted mixture.
@@ -626,32 +778,54 @@ default='kmeans'
         }[self.covariance_type]
         return int(covariance_parameters + K * n_features + K - 1)
 
-    def bic(self, X):
+    def _weighted_log_likelihood(self, X, sample_weight):
+        """:math:`\\sum_n w_n \\ln p(x_n)` and :math:`\\sum_n w_n`."""
+        backend, X = self._validated(X)
+        sample_weight = backend.sample_weight(sample_weight, X)
+        log_prob = self._per_block(backend, X, _log_norm)
+        return (
+            backend.weighted_sum(log_prob, sample_weight),
+            backend.total_weight(sample_weight, X),
+        )
+
+    def bic(self, X, sample_weight=None):
         """Bayesian information criterion on X (lower is better).
 
+        :math:`-2 L + p \\ln N` for p free parameters; with weights, L is
+        the weighted log-likelihood (:eq:`eq-weighted-log-likelihood`) and N
+        is :math:`\\sum_n w_n`, so integer weights give the criterion of the
+        data with repeated rows.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
 
         Returns
         -------
         float
         """
-        n = _n_rows(X)
-        return -2 * self.score(X) * n + self._n_parameters() * math.log(n)
+        log_likelihood, n = self._weighted_log_likelihood(X, sample_weight)
+        return -2 * log_likelihood + self._n_parameters() * math.log(n)
 
-    def aic(self, X):
+    def aic(self, X, sample_weight=None):
         """Akaike information criterion on X (lower is better).
 
+        :math:`-2 L + 2 p`, with L weighted as in :meth:`bic`.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
 
         Returns
         -------
         float
         """
-        return -2 * self.score(X) * _n_rows(X) + 2 * self._n_parameters()
+        log_likelihood, _ = self._weighted_log_likelihood(X, sample_weight)
+        return -2 * log_likelihood + 2 * self._n_parameters()
 
     # -- verbose output -------------------------------------------------------
 
@@ -684,20 +858,9 @@ default='kmeans'
             )
 
 
-def _map_blocks(X, estep, func, n_threads=1):
-    """``func(estep, block)`` over row blocks; lazily for a Dask array."""
-    if _dask.is_dask_array(X):
-        return _dask.map_blocks(X, estep, func)
-    return map_blocks(X, estep, func, n_threads=n_threads)
-
-
 def _estep_arguments(params):
     weights, means, _, prec_chol = params
     return weights, means, prec_chol
-
-
-def _n_rows(X):
-    return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
 def _check_shape(array, shape, name, text):

@@ -78,8 +78,13 @@ class SufficientStatistics:
         component; pooled by :func:`m_step`), only its diagonal, shape
         (n_components, n_features), for 'diag' and 'spherical'.
     log_likelihood : float
-        :math:`\\sum_n \\ln \\sum_k π_k N(x_n | μ_k, Σ_k)` over the rows
+        :math:`\\sum_n w_n \\ln \\sum_k π_k N(x_n | μ_k, Σ_k)` over the rows
         (0.0 when the statistics come from given responsibilities).
+    total_weight : float
+        :math:`\\sum_n w_n`, the sum of the rows' sample weights; ``n_samples``
+        when the rows are unweighted (the default). With sample weights every
+        sum above carries :math:`w_n` (:math:`γ_{nk}` becomes
+        :math:`w_n γ_{nk}`, :eq:`eq-weighted-nk`).
     """
 
     covariance_type: str
@@ -88,6 +93,11 @@ class SufficientStatistics:
     means: np.ndarray
     scatter: np.ndarray
     log_likelihood: float = 0.0
+    total_weight: float | None = None
+
+    def __post_init__(self):
+        if self.total_weight is None:
+            self.total_weight = float(self.n_samples)
 
     @classmethod
     def empty(cls, n_components, n_features, covariance_type, dtype=np.float64):
@@ -105,14 +115,18 @@ class SufficientStatistics:
             np.zeros((n_components, n_features), dtype),
             np.zeros(shape, dtype),
             0.0,
+            0.0,
         )
 
     @classmethod
-    def from_responsibilities(cls, X, resp, covariance_type, shift=None):
+    def from_responsibilities(
+        cls, X, resp, covariance_type, shift=None, sample_weight=None
+    ):
         """Statistics of rows ``X`` with given responsibilities.
 
         Used for the initialisation (k-means labels, random responsibilities).
-        See :eq:`eq-nk` and :eq:`eq-mu-new`.
+        See :eq:`eq-nk` and :eq:`eq-mu-new`; with ``sample_weight``,
+        :eq:`eq-weighted-nk`.
 
         Parameters
         ----------
@@ -123,6 +137,9 @@ class SufficientStatistics:
             Points close to the component means (for instance a first-pass
             estimate of them); the scatter is formed about them. Defaults to
             the column means of ``X``.
+        sample_weight : ndarray of shape (n_samples,), optional
+            Non-negative row weights :math:`w_n`; each row's responsibilities
+            are multiplied by its weight.
 
         Returns
         -------
@@ -131,6 +148,10 @@ class SufficientStatistics:
         _validate_covariance_type(covariance_type)
         X = np.asarray(X)
         resp = np.asarray(resp, dtype=X.dtype)
+        total_weight = None
+        if sample_weight is not None:
+            resp = resp * np.asarray(sample_weight, X.dtype)[:, None]
+            total_weight = float(np.sum(sample_weight, dtype=np.float64))
         n_components = resp.shape[1]
         if shift is None:
             shift = np.broadcast_to(X.mean(axis=0), (n_components, X.shape[1]))
@@ -151,10 +172,14 @@ class SufficientStatistics:
                     scatter[k] += (diff * weights[:, k : k + 1]).T @ diff
                 else:
                     scatter[k] += weights[:, k] @ (diff * diff)
-        return _centred(covariance_type, X.shape[0], nk, shift, moved, scatter, 0.0)
+        return _centred(
+            covariance_type, X.shape[0], nk, shift, moved, scatter, 0.0, total_weight
+        )
 
     @classmethod
-    def from_labels(cls, X, labels, n_components, covariance_type, shift=None):
+    def from_labels(
+        cls, X, labels, n_components, covariance_type, shift=None, sample_weight=None
+    ):
         """Statistics of rows ``X`` with hard assignments (one-hot γ).
 
         The same as :meth:`from_responsibilities` with ``resp[n, labels[n]] =
@@ -169,6 +194,8 @@ class SufficientStatistics:
         covariance_type : {'full', 'tied', 'diag', 'spherical'}
         shift : ndarray of shape (n_components, n_features), optional
             As in :meth:`from_responsibilities`.
+        sample_weight : ndarray of shape (n_samples,), optional
+            As in :meth:`from_responsibilities`.
 
         Returns
         -------
@@ -180,7 +207,17 @@ class SufficientStatistics:
         n_features = X.shape[1]
         if shift is None:
             shift = np.broadcast_to(X.mean(axis=0), (n_components, n_features))
-        nk = np.bincount(labels[labels >= 0], minlength=n_components).astype(X.dtype)
+        assigned = labels >= 0
+        total_weight = None
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, X.dtype)
+            total_weight = float(np.sum(sample_weight, dtype=np.float64))
+            counts = np.bincount(
+                labels[assigned], sample_weight[assigned], minlength=n_components
+            )
+        else:
+            counts = np.bincount(labels[assigned], minlength=n_components)
+        nk = counts.astype(X.dtype)
         moved = np.zeros((n_components, n_features), X.dtype)
         wide = covariance_type in ("full", "tied")
         scatter = np.zeros(
@@ -189,10 +226,18 @@ class SufficientStatistics:
         for start, stop in _block_ranges(X.shape[0], 4096):
             rows, block_labels = X[start:stop], labels[start:stop]
             for k in np.unique(block_labels[block_labels >= 0]):
-                diff = rows[block_labels == k] - shift[k]
-                moved[k] += diff.sum(axis=0)
-                scatter[k] += diff.T @ diff if wide else (diff * diff).sum(axis=0)
-        return _centred(covariance_type, X.shape[0], nk, shift, moved, scatter, 0.0)
+                members = block_labels == k
+                diff = rows[members] - shift[k]
+                weighted = diff
+                if sample_weight is not None:
+                    weighted = diff * sample_weight[start:stop][members, None]
+                moved[k] += weighted.sum(axis=0)
+                scatter[k] += (
+                    weighted.T @ diff if wide else (weighted * diff).sum(axis=0)
+                )
+        return _centred(
+            covariance_type, X.shape[0], nk, shift, moved, scatter, 0.0, total_weight
+        )
 
     def merge(self, other):
         """Statistics of the union of two disjoint sets of rows.
@@ -239,12 +284,50 @@ class SufficientStatistics:
             means,
             self.scatter + other.scatter + correction,
             self.log_likelihood + other.log_likelihood,
+            self.total_weight + other.total_weight,
         )
 
     __add__ = merge
 
+    def scaled(self, factor):
+        """The statistics with every weight multiplied by ``factor``.
 
-def _centred(covariance_type, n_samples, nk, shift, moved, scatter, log_likelihood):
+        Counts, scatters, log-likelihood and total weight are sums over the
+        rows, linear in the weights, so they scale; the means are ratios of
+        such sums and do not. ``a.scaled(1 - ρ).merge(b.scaled(ρ))`` is the
+        convex combination of two sets of statistics that stepwise EM takes
+        (:eq:`eq-stepwise`), formed without raw moments.
+
+        Parameters
+        ----------
+        factor : float
+            Non-negative.
+
+        Returns
+        -------
+        SufficientStatistics
+        """
+        return SufficientStatistics(
+            self.covariance_type,
+            self.n_samples,
+            self.nk * factor,
+            self.means,
+            self.scatter * factor,
+            self.log_likelihood * factor,
+            self.total_weight * factor,
+        )
+
+
+def _centred(
+    covariance_type,
+    n_samples,
+    nk,
+    shift,
+    moved,
+    scatter,
+    log_likelihood,
+    total_weight=None,
+):
     """Statistics about the means from statistics about a shift.
 
     ``moved`` is :math:`\\sum_n γ_{nk}(x_n - c_k)` and ``scatter`` the weighted
@@ -261,8 +344,36 @@ def _centred(covariance_type, n_samples, nk, shift, moved, scatter, log_likeliho
     else:
         scatter = np.maximum(scatter - offset * moved, 0)
     return SufficientStatistics(
-        covariance_type, n_samples, nk, means, scatter, log_likelihood
+        covariance_type, n_samples, nk, means, scatter, log_likelihood, total_weight
     )
+
+
+def stepwise_statistics(running, batch, rho):
+    """The stepwise-EM update of running statistics by a batch's.
+
+    :math:`\\mathcal{T}_t = (1 - ρ) \\mathcal{T}_{t-1} + ρ \\bar{\\mathcal{T}}_t`
+    on statistics per unit of weight (:eq:`eq-stepwise`). The result is kept
+    in units of the batch's total weight, so its M-step treats it like the
+    batch itself: both terms are rescaled (``SufficientStatistics.scaled``)
+    and merged with the pairwise update of :eq:`eq-merge`, which forms the
+    combined scatter about the combined means without raw moments.
+
+    Parameters
+    ----------
+    running : SufficientStatistics
+        :math:`\\mathcal{T}_{t-1}`, in any units of weight.
+    batch : SufficientStatistics
+        The batch's statistics at the current parameters.
+    rho : float
+        Step size in (0, 1].
+
+    Returns
+    -------
+    SufficientStatistics
+        With ``total_weight == batch.total_weight``.
+    """
+    scale = batch.total_weight / running.total_weight
+    return running.scaled((1 - rho) * scale).merge(batch.scaled(rho))
 
 
 # --------------------------------------------------------------------------
@@ -390,7 +501,10 @@ def m_step(stats, reg_covar):
     the diagonal for :eq:`eq-sigma-spherical`), plus ``reg_covar`` on the
     diagonal. This is the one place ``reg_covar`` is added. As in
     scikit-learn, :math:`N_k` gets ``10 * eps`` so an empty component stays
-    finite.
+    finite. From weighted statistics (:math:`w_n γ_{nk}` in every sum) it is
+    the weighted M-step: :eq:`eq-weighted-sigma-new`, the zero of
+    :eq:`eq-weighted-loglik-grad`, and the weights :eq:`eq-weighted-pi-new`,
+    whose denominator ``nk.sum()`` is then :math:`\\sum_n w_n`.
 
     Parameters
     ----------
@@ -602,19 +716,28 @@ class BlockEStep:
         """
         return self._log_prob_t(self._augmented(X_block)).T
 
-    def _shifted_sums(self, X_block, workspace=None):
+    def _shifted_sums(self, X_block, workspace=None, sample_weight=None):
         """Additive sums of one block about the fixed shifts.
 
         Returns ``(nk, moved, second, log_likelihood)``: :math:`N_k`,
         :math:`\\sum_n γ_{nk} (a_n - s_k)` and, for 'full' and 'tied', the
         (K d, d) product :math:`[γ_k (A - s_k) U_k]_k^T A` (for 'diag' and
         'spherical' :math:`\\sum_n γ_{nk} a_n^2`), where ``a = x - centre``.
+        With ``sample_weight`` (shape (n,)) every γ here is :math:`w_n γ_{nk}`
+        and the log-likelihood is :math:`\\sum_n w_n \\ln p(x_n)`.
         """
         n, d = X_block.shape
         if workspace is None:
             workspace = self._workspace(n)
         aug = self._augmented(X_block, workspace)
         resp_t, log_norm = _responsibilities_t(self._log_prob_t(aug, workspace))
+        if sample_weight is None:
+            log_likelihood = float(log_norm.sum(dtype=np.float64))
+        else:
+            # the one place the sample weights enter: γ_nk -> w_n γ_nk
+            # (eq-weighted-nk); every sum below then carries w_n
+            resp_t *= sample_weight.astype(self.dtype, copy=False)
+            log_likelihood = float(np.dot(sample_weight, log_norm.astype(np.float64)))
         if self.covariance_type in ("full", "tied"):
             shifted = aug[:, :d]
             # the column of ones in aug gives N_k with the weighted sums
@@ -628,9 +751,9 @@ class BlockEStep:
         else:
             sums = resp_t @ aug
             moved, second, nk = sums[:, :d], sums[:, d:-1], sums[:, -1]
-        return nk, moved, second, float(log_norm.sum(dtype=np.float64))
+        return nk, moved, second, log_likelihood
 
-    def _finish(self, n_samples, nk, moved, second, log_likelihood):
+    def _finish(self, n_samples, nk, moved, second, log_likelihood, total_weight=None):
         """Centred statistics from the accumulated shifted sums."""
         K, d = self.n_components, self.n_features
         if self.covariance_type in ("full", "tied"):
@@ -643,40 +766,60 @@ class BlockEStep:
             scatter = second
             shift = np.broadcast_to(self.centre, (K, d))
         return _centred(
-            self.covariance_type, n_samples, nk, shift, moved, scatter, log_likelihood
+            self.covariance_type,
+            n_samples,
+            nk,
+            shift,
+            moved,
+            scatter,
+            log_likelihood,
+            total_weight,
         )
 
-    def statistics(self, X_block):
+    def statistics(self, X_block, sample_weight=None):
         """E-step on one block and that block's sufficient statistics.
 
         Responsibilities :eq:`eq-responsibility` in log space, the block's
         log-likelihood :eq:`eq-log-likelihood`, then the sums of
         :eq:`eq-nk`, :eq:`eq-mu-new` and :eq:`eq-sigma-new`.
 
+        With ``sample_weight``, the weighted sums of :eq:`eq-weighted-nk`
+        and :eq:`eq-weighted-log-likelihood`.
+
         Parameters
         ----------
         X_block : ndarray of shape (n_rows, n_features)
+        sample_weight : ndarray of shape (n_rows,), optional
+            Non-negative row weights :math:`w_n`; default 1 for every row.
 
         Returns
         -------
         SufficientStatistics
         """
-        return self._finish(X_block.shape[0], *self._shifted_sums(X_block))
+        return self._statistics_of_blocks(
+            X_block, [(0, X_block.shape[0])], sample_weight
+        )
 
-    def _statistics_of_blocks(self, X, ranges):
+    def _statistics_of_blocks(self, X, ranges, sample_weight=None):
         """Statistics of several row ranges of X, summed before centring."""
         total = None
+        total_weight = None
         workspace = self._workspace(max(stop - start for start, stop in ranges))
         for start, stop in ranges:
-            sums = self._shifted_sums(X[start:stop], workspace)
+            weights = None if sample_weight is None else sample_weight[start:stop]
+            sums = self._shifted_sums(X[start:stop], workspace, weights)
             if total is None:
                 total = [np.array(s) if i < 3 else s for i, s in enumerate(sums)]
             else:
                 for i in range(3):
                     total[i] += sums[i]
                 total[3] += sums[3]
+            if weights is not None:
+                total_weight = (total_weight or 0.0) + float(
+                    weights.sum(dtype=np.float64)
+                )
         n_samples = sum(stop - start for start, stop in ranges)
-        return self._finish(n_samples, *total)
+        return self._finish(n_samples, *total, total_weight)
 
 
 def _view(buffer, shape):
@@ -781,7 +924,7 @@ def _thread_chunks(ranges, n_threads):
     return [list(part) for part in np.array_split(np.arange(len(ranges)), n_threads)]
 
 
-def accumulate_statistics(X, estep, block_size=None, n_threads=1):
+def accumulate_statistics(X, estep, block_size=None, n_threads=1, sample_weight=None):
     """Merged :class:`SufficientStatistics` of all rows of ``X``.
 
     Each thread sums its blocks' statistics about the fixed shifts (plain
@@ -798,6 +941,8 @@ def accumulate_statistics(X, estep, block_size=None, n_threads=1):
     n_threads : int
         Threads that process disjoint ranges of blocks. Limit the BLAS to one
         thread meanwhile (``threadpoolctl.threadpool_limits(1, "blas")``).
+    sample_weight : ndarray of shape (n_samples,), optional
+        Non-negative row weights (:eq:`eq-weighted-nk`); default 1 per row.
 
     Returns
     -------
@@ -815,10 +960,13 @@ def accumulate_statistics(X, estep, block_size=None, n_threads=1):
     ranges = _block_ranges(X.shape[0], block_size)
     chunks = [[ranges[i] for i in chunk] for chunk in _thread_chunks(ranges, n_threads)]
     if len(chunks) == 1:
-        return estep._statistics_of_blocks(X, chunks[0])
+        return estep._statistics_of_blocks(X, chunks[0], sample_weight)
     with ThreadPoolExecutor(len(chunks)) as pool:
         parts = list(
-            pool.map(lambda chunk: estep._statistics_of_blocks(X, chunk), chunks)
+            pool.map(
+                lambda chunk: estep._statistics_of_blocks(X, chunk, sample_weight),
+                chunks,
+            )
         )
     total = parts[0]
     for part in parts[1:]:

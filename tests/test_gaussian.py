@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import sympy
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy.stats import multivariate_normal
 
@@ -91,17 +91,23 @@ def test_det_grad_matches_sympy_on_a_symbolic_2x2_matrix():
 
 
 @given(seeds, dims)
+@example(seed=84719513, d=3)  # cond(A) = 1.3e4: the truncation error dominates
 def test_quad_form_grad_matches_finite_differences(seed, d):
     # checks: eq-quad-grad
     rng = np.random.default_rng(seed)
     A = rng.standard_normal((d, d)) + 2 * np.eye(d)
     a = rng.standard_normal(d)
     expected = numdiff.matrix_gradient(lambda B: a @ np.linalg.solve(B, a), A)
+    # The central difference with step h errs by O(h^2) times the third
+    # derivative; relative to the gradient that is (h ||A^-1||)^2, which
+    # grows with the conditioning of A.
+    step = numdiff.DEFAULT_RELATIVE_STEP * np.abs(A).max()
+    truncation = (step * np.linalg.norm(np.linalg.inv(A), 2)) ** 2
     np.testing.assert_allclose(
         gaussian.quad_form_grad(a, A),
         expected,
-        rtol=1e-5,
-        atol=1e-7 * np.abs(expected).max(),
+        rtol=1e-5 + 10 * truncation,
+        atol=(1e-7 + 10 * truncation) * np.abs(expected).max(),
     )
 
 
