@@ -290,14 +290,18 @@ def run_in_lab(driver, lab: Lab, path: str, notebook, screenshot: Path) -> list[
     notebook opened as a notebook, ran, and rendered as it should.
     """
     name = Path(path).name
+    expected = sum(cell.cell_type == "code" for cell in notebook.cells)
     driver.get(lab.url(path))
+    # The notebook panel appears before its content has loaded (with one empty
+    # cell): wait for all the file's code cells and an idle kernel.
     state = _wait(
         driver,
         lambda s: (
-            s["editor"] or (s["notebook"] and s["cells"] > 0 and s["kernel"] == "idle")
+            s["editor"]
+            or (s["notebook"] and s["code"] == expected and s["kernel"] == "idle")
         ),
         OPEN_TIMEOUT_S,
-        f"{name}: opening",
+        f"{name}: opening ({expected} code cells expected)",
     )
     if not state["notebook"]:
         return [
@@ -328,7 +332,6 @@ def run_in_lab(driver, lab: Lab, path: str, notebook, screenshot: Path) -> list[
 
     problems = []
     code = outputs["code"]
-    expected = sum(cell.cell_type == "code" for cell in notebook.cells)
     if len(code) != expected:
         problems.append(
             f"{name}: {len(code)} code cells in JupyterLab, {expected} in the file"
