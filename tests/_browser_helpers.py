@@ -258,6 +258,7 @@ def _selenium_manager_browser() -> tuple[str, str] | None:
     internet access. On the project's offline CI it fails at once, and the
     caller then says how to install a system browser.
     """
+    os.environ.setdefault("SE_AVOID_STATS", "true")  # no usage report to a web service
     try:
         from selenium.webdriver.common.selenium_manager import SeleniumManager
 
