@@ -33,10 +33,11 @@ _BLOCK = re.compile(
     re.M | re.S,
 )
 #: What a page does not reproduce word for word: displayed math (numbered on
-#: the page), roles with their targets, inline code, directive options, links.
-#: Inline math stays: its TeX is in the page as written.
+#: the page), roles with their targets, inline code, directive options, MyST
+#: comments, links. Inline math stays: its TeX is in the page as written.
 _SPLIT = re.compile(
-    r"\$\$.*?\$\$[^\n]*|\{[a-z:-]+\}`[^`]*`|`[^`]*`|^:[a-z-]+:[^\n]*$|\[|\]\([^)]*\)",
+    r"\$\$.*?\$\$[^\n]*|\{[a-z:-]+\}`[^`]*`|`[^`]*`"
+    r"|^:[a-z-]+:[^\n]*$|^%[^\n]*$|\[|\]\([^)]*\)",
     re.M | re.S,
 )
 PHRASE_WORDS = 8

@@ -171,6 +171,22 @@ class Lab:
         # ?reset: a fresh workspace, so no earlier tab is restored beside it.
         return f"{self.origin}/lab/tree/{path}?reset&token={self.token}"
 
+    def shut_down_kernels(self):
+        """End every kernel this server started (one per notebook run)."""
+        headers = {"Authorization": f"token {self.token}"}
+        request = urllib.request.Request(f"{self.origin}/api/kernels", headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            kernels = json.load(response)
+        for kernel in kernels:
+            urllib.request.urlopen(
+                urllib.request.Request(
+                    f"{self.origin}/api/kernels/{kernel['id']}",
+                    headers=headers,
+                    method="DELETE",
+                ),
+                timeout=30,
+            ).close()
+
     def close(self):
         self.process.terminate()
         try:
@@ -400,13 +416,16 @@ def _digest(path: Path) -> str:
 def test_chapter_runs_as_a_rendered_notebook_in_jupyterlab(browser, repo_lab, chapter):
     path = CHAPTERS_DIR / chapter
     before = _digest(path)
-    problems = run_in_lab(
-        browser,
-        repo_lab,
-        f"chapters/{chapter}",
-        jupytext.read(path),
-        SCREENSHOTS / f"{path.stem}.png",
-    )
+    try:
+        problems = run_in_lab(
+            browser,
+            repo_lab,
+            f"chapters/{chapter}",
+            jupytext.read(path),
+            SCREENSHOTS / f"{path.stem}.png",
+        )
+    finally:
+        repo_lab.shut_down_kernels()
     assert _digest(path) == before, f"{chapter} was modified on disk by JupyterLab"
     assert not problems, "\n".join(problems)
 
