@@ -446,3 +446,26 @@ def planted_table(records: list[dict]) -> str:
             f"| `{record['file']}` | {where} |"
         )
     return "\n".join(rows)
+
+
+# ---------------------------------------------------------------------------
+# As a Sphinx extension (local_extensions in _config.yml)
+# ---------------------------------------------------------------------------
+
+#: The page whose content is compiled from every other chapter and gmmlib.
+CHECKS_PAGE = "chapters/equation_checks"
+
+
+def _always_reread_checks_page(app, env, added, changed, removed):
+    """An incremental build must recompile the table whenever anything changed.
+
+    Sphinx re-reads a page only when its own source changed, but this page's
+    table is computed from the chapters and gmmlib's source when it runs. Read
+    it again on every build, so it never shows a stale label or table.
+    """
+    return [CHECKS_PAGE] if CHECKS_PAGE in env.found_docs else []
+
+
+def setup(app):
+    app.connect("env-get-outdated", _always_reread_checks_page)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -370,6 +370,31 @@ CATALOGUE = (
         "GaussianMixture's spherical variance tr(S_k)/N_k, without the 1/d",
         ("06_covariance_shapes",),
     ),
+    # --- the MAP update (chapter 9) and stepwise EM (chapter 11) -------------
+    PlantedError(
+        "map-dof-minus",
+        "em.py",
+        "denominators = nk + dof + n_features + 1",
+        "denominators = nk + dof + n_features - 1",
+        "Σ_k^MAP divided by N_k + ν + d − 1: the mode of the inverse-Wishart misread",
+        ("09_prior_and_model_choice",),
+    ),
+    PlantedError(
+        "map-prior-scale-dropped",
+        "em.py",
+        "covariances = (scatter + scales) / denominators[:, None, None]",
+        "covariances = scatter / denominators[:, None, None]",
+        "Σ_k^MAP without the prior's scale Ψ in the numerator",
+        ("09_prior_and_model_choice",),
+    ),
+    PlantedError(
+        "stepwise-rho-swapped",
+        "suffstats.py",
+        "return running.scaled((1 - rho) * scale).merge(batch.scaled(rho))",
+        "return running.scaled(rho * scale).merge(batch.scaled(1 - rho))",
+        "stepwise EM weights the old statistics by ρ_t and the batch by 1 − ρ_t",
+        ("11_weights_and_streaming",),
+    ),
 )
 
 
