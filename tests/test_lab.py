@@ -63,9 +63,11 @@ START_TIMEOUT_S = 120
 OPEN_TIMEOUT_S = 120
 RUN_TIMEOUT_S = 600
 
-#: Markup that only shows when MyST is not rendered (or a role is unknown).
+#: Markup that only shows when MyST is not rendered (or a role is unknown). A
+#: plain Markdown renderer turns {eq}`label` into "{eq}" and a code span, so
+#: the role is matched without its backticks.
 RAW_MYST = re.compile(
-    r":::\s*\{|```\s*\{|\{(?:prf:[a-z]+|eq|cite(?::[a-z]+)?|ref|numref|doc|math)\}`"
+    r":::\s*\{|```\s*\{|\{(?:prf:[a-z]+|eq|cite(?::[a-z]+)?|ref|numref|doc|math)\}"
 )
 
 #: jupyterlab-myst's own words for a directive or role it does not know.
