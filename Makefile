@@ -1,6 +1,7 @@
 # Three commands for a fresh machine with Python 3.10+ and make:
 #   make book   set up .venv, build the book strictly, print where it is
-#   make test   set up .venv, run every check (pytest + nbval, strict build, browser)
+#   make test   set up .venv, run every check (pytest + nbval, planted errors, both
+#               editions built strictly, the book and JupyterLab in a browser)
 #   make lab    set up .venv, open JupyterLab on the chapters (as notebooks)
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10 python3; do \
             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null \
@@ -10,7 +11,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.requirements-installed
 BOOK    := _build/html/index.html
 # The edition: `make book EDITION=student` leaves out the exercises' solutions
-# (sphinx-exercise's hide_solutions) and builds into _build/student/html.
+# (sphinx-exercise's hide_solutions) and builds into _build/student/_build/html.
 EDITION ?= full
 STUDENT := _build/student
 # binder/postBuild writes it: .md chapters open as notebooks in .venv's JupyterLab.
@@ -26,7 +27,7 @@ ONE_BLAS_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 help:
 	@echo "make book   build the book into _build/html (sets up .venv first)"
-	@echo "            make book EDITION=student: without solutions, into $(STUDENT)/html"
+	@echo "            make book EDITION=student: without solutions, into $(STUDENT)/_build/html"
 	@echo "make lab    JupyterLab on the chapters, opened as notebooks (sets up .venv first)"
 	@echo "make test   run every check: unit tests, chapters under nbval, planted errors, both editions, browser"
 	@echo "make planted  plant each catalogued error in a copy of gmmlib; a chapter cell must fail"
