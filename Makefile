@@ -86,10 +86,12 @@ student-book: setup
 	@echo
 	@echo "The student edition (no solutions) is at $(CURDIR)/$(STUDENT)/_build/html/index.html"
 
-# JupyterLab on the book, landing on the first chapter (--allow-root: as root,
+# JupyterLab on the book, landing on the first chapter (the URL it prints
+# opens chapters/01_model.md too). --allow-root: as root,
 # in a container, JupyterLab refuses to start without it).
 lab: setup
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root) chapters/01_model.md
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root) \
+	  --LabApp.default_url=/lab/tree/chapters/01_model.md
 
 pytest: setup
 	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser and not book and not planted" -v
