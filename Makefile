@@ -86,9 +86,9 @@ student-book: setup
 	@echo
 	@echo "The student edition (no solutions) is at $(CURDIR)/$(STUDENT)/_build/html/index.html"
 
-# JupyterLab on the book, landing on the first chapter (the URL it prints
-# opens chapters/01_model.md too). --allow-root: as root,
-# in a container, JupyterLab refuses to start without it).
+# JupyterLab on the book, landing on the first chapter: the URL it opens and
+# prints is chapters/01_model.md's. As root (in a container) JupyterLab refuses
+# to start without --allow-root.
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root) \
 	  --LabApp.default_url=/lab/tree/chapters/01_model.md
