@@ -305,21 +305,26 @@ BROKEN = {
 }
 
 
-@pytest.fixture(scope="module")
-def broken_site(tmp_path_factory):
-    site = tmp_path_factory.mktemp("broken_site")
+def _synthetic_site(folder, pages: dict[str, str]):
+    """Serve ``pages`` (name -> HTML) beside the bundled MathJax and a 1-px PNG."""
     mathjax = mathjax_dir()
     if mathjax is None:
         pytest.fail("sphinx-mathjax-offline is not installed (requirements.txt)")
-    (site / "mathjax").symlink_to(mathjax, target_is_directory=True)
-    (site / "pixel.png").write_bytes(PNG_1PX)
-    (site / "good.html").write_text(GOOD, encoding="utf-8")
-    (site / "other.html").write_text(
-        HEAD_NO_MATHJAX + '<p id="target">here</p>' + TAIL, encoding="utf-8"
-    )
-    for name, (text, _) in BROKEN.items():
-        (site / name).write_text(text, encoding="utf-8")
-    with serve(site) as server:
+    (folder / "mathjax").symlink_to(mathjax, target_is_directory=True)
+    (folder / "pixel.png").write_bytes(PNG_1PX)
+    for name, text in pages.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return serve(folder)
+
+
+@pytest.fixture(scope="module")
+def broken_site(tmp_path_factory):
+    pages = {
+        "good.html": GOOD,
+        "other.html": HEAD_NO_MATHJAX + '<p id="target">here</p>' + TAIL,
+    }
+    pages.update({name: text for name, (text, _) in BROKEN.items()})
+    with _synthetic_site(tmp_path_factory.mktemp("broken_site"), pages) as server:
         yield server
 
 
@@ -459,16 +464,9 @@ A11Y_BROKEN = {
 
 @pytest.fixture(scope="module")
 def a11y_site(tmp_path_factory):
-    site = tmp_path_factory.mktemp("a11y_site")
-    mathjax = mathjax_dir()
-    if mathjax is None:
-        pytest.fail("sphinx-mathjax-offline is not installed (requirements.txt)")
-    (site / "mathjax").symlink_to(mathjax, target_is_directory=True)
-    (site / "pixel.png").write_bytes(PNG_1PX)
-    (site / "good.html").write_text(A11Y_GOOD, encoding="utf-8")
-    for name, (text, _, _) in A11Y_BROKEN.items():
-        (site / name).write_text(text, encoding="utf-8")
-    with serve(site) as server:
+    pages = {"good.html": A11Y_GOOD}
+    pages.update({name: text for name, (text, _, _) in A11Y_BROKEN.items()})
+    with _synthetic_site(tmp_path_factory.mktemp("a11y_site"), pages) as server:
         yield server
 
 
