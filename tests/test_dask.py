@@ -13,6 +13,7 @@ import dask
 import dask.array as da
 import numpy as np
 import pytest
+from _mixture_helpers import initial_parameters
 from dask.callbacks import Callback
 from distributed import Client, LocalCluster, get_task_stream
 
@@ -33,29 +34,13 @@ def X():
     return centres[labels] + rng.normal(size=(labels.size, N_FEATURES))
 
 
-def _initial(X, covariance_type):
-    """Initial parameters as GaussianMixture takes them, from a few rows."""
-    means = X[[0, 1, 2]] + 0.5
-    precisions = {
-        "full": np.stack([np.eye(N_FEATURES)] * N_COMPONENTS),
-        "tied": np.eye(N_FEATURES),
-        "diag": np.ones((N_COMPONENTS, N_FEATURES)),
-        "spherical": np.ones(N_COMPONENTS),
-    }[covariance_type]
-    return {
-        "weights_init": np.full(N_COMPONENTS, 1 / N_COMPONENTS),
-        "means_init": means,
-        "precisions_init": precisions,
-    }
-
-
 def _model(X, covariance_type="full", **params):
     return GaussianMixture(
         N_COMPONENTS,
         covariance_type=covariance_type,
         tol=1e-8,
         max_iter=200,
-        **_initial(X, covariance_type),
+        **initial_parameters(X, covariance_type, N_COMPONENTS, shift=0.5),
         **params,
     )
 

@@ -14,6 +14,7 @@ import warnings
 import dask.array as da
 import numpy as np
 import pytest
+from _mixture_helpers import initial_parameters
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
@@ -42,20 +43,6 @@ def _batch(truth, seed, n_samples=500):
     return X
 
 
-def _initial(X, covariance_type):
-    d = X.shape[1]
-    return {
-        "weights_init": np.full(K, 1 / K),
-        "means_init": X[[0, 1, 2]],
-        "precisions_init": {
-            "full": np.stack([np.eye(d)] * K),
-            "tied": np.eye(d),
-            "diag": np.ones((K, d)),
-            "spherical": np.ones(K),
-        }[covariance_type],
-    }
-
-
 def _assert_equal_fits(ours, expected):
     for name in FITTED:
         np.testing.assert_array_equal(getattr(ours, name), getattr(expected, name))
@@ -64,7 +51,7 @@ def _assert_equal_fits(ours, expected):
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_first_batch_is_exactly_one_em_iteration(truth, covariance_type):
     X = _batch(truth, 0)
-    init = _initial(X, covariance_type)
+    init = initial_parameters(X, covariance_type, K)
     streamed = GaussianMixture(K, covariance_type=covariance_type, **init)
     streamed.partial_fit(X)
     batch = GaussianMixture(K, covariance_type=covariance_type, max_iter=1, **init)
@@ -104,7 +91,7 @@ def test_stream_approaches_batch_em_on_all_rows(truth, covariance_type):
     sees the stream converge, not just start close.
     """
     batches = [_batch(truth, 100 + i) for i in range(200)]
-    init = _initial(batches[0], covariance_type)
+    init = initial_parameters(batches[0], covariance_type, K)
     streamed = GaussianMixture(K, covariance_type=covariance_type, **init)
     streamed.partial_fit(batches[0])
     first_means = streamed.means_.copy()
@@ -160,7 +147,7 @@ def test_clone_in_the_middle_of_a_stream_replays_it_identically(truth):
 def test_integer_weights_in_a_stream_act_like_repeated_rows(truth):
     batches = [_batch(truth, 400 + i, 200) for i in range(5)]
     counts = [np.random.default_rng(i).integers(0, 4, size=200) for i in range(5)]
-    init = _initial(batches[0], "full")
+    init = initial_parameters(batches[0], "full", K)
     weighted = GaussianMixture(K, **init)
     repeated = GaussianMixture(K, **init)
     for X, c in zip(batches, counts, strict=True):
@@ -174,8 +161,8 @@ def test_integer_weights_in_a_stream_act_like_repeated_rows(truth):
 
 def test_dask_batches_give_the_in_memory_stream(truth):
     batches = [_batch(truth, 500 + i) for i in range(4)]
-    in_memory = GaussianMixture(K, **_initial(batches[0], "full"))
-    on_dask = GaussianMixture(K, **_initial(batches[0], "full"))
+    in_memory = GaussianMixture(K, **initial_parameters(batches[0], "full", K))
+    on_dask = GaussianMixture(K, **initial_parameters(batches[0], "full", K))
     for X in batches:
         in_memory.partial_fit(X)
         on_dask.partial_fit(da.from_array(X, chunks=(120, -1)))

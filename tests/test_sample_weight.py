@@ -12,6 +12,7 @@ import warnings
 import dask.array as da
 import numpy as np
 import pytest
+from _mixture_helpers import initial_parameters
 from sklearn.exceptions import ConvergenceWarning
 
 from gmmlib import GaussianMixture
@@ -35,26 +36,12 @@ def counts(X):
     return np.random.default_rng(12).integers(0, 4, size=len(X))
 
 
-def _initial(X, covariance_type):
-    d = X.shape[1]
-    return {
-        "weights_init": np.full(N_COMPONENTS, 1 / N_COMPONENTS),
-        "means_init": X[[0, 1, 2]],
-        "precisions_init": {
-            "full": np.stack([np.eye(d)] * N_COMPONENTS),
-            "tied": np.eye(d),
-            "diag": np.ones((N_COMPONENTS, d)),
-            "spherical": np.ones(N_COMPONENTS),
-        }[covariance_type],
-    }
-
-
 def _model(X, covariance_type="full", **params):
     params = {"tol": 1e-10, "max_iter": 500, **params}
     return GaussianMixture(
         N_COMPONENTS,
         covariance_type=covariance_type,
-        **_initial(X, covariance_type),
+        **initial_parameters(X, covariance_type, N_COMPONENTS),
         **params,
     )
 
