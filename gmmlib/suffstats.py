@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import solve_triangular
 
+from gmmlib import _kernels
+
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
 _COLLAPSE_MESSAGE = (
@@ -565,18 +567,24 @@ class BlockEStep:
 
     Built once per iteration; :meth:`statistics` and :meth:`weighted_log_prob`
     are then called on row blocks, from any number of threads (the object is
-    read-only after construction).
+    read-only after construction, and its compiled loops release the GIL).
 
-    For 'full' and 'tied' the whitened residuals :math:`(x_n - μ_k) U_k` of
-    all K components come from one product of the block, with a column of
-    ones appended, and a (d + 1, K d) matrix that stacks the factors
-    :math:`U_k` over the rows :math:`-μ_k U_k`. Scaled in place by the
-    responsibilities, the same residuals give the weighted scatter of all K
-    components from one more product,
-    :math:`A^T [γ_1 (A - s_1) U_1, \\dots, γ_K (A - s_K) U_K]` with
-    ``A = X - centre`` and :math:`s_k = μ_k - centre`, taken back to the
-    data's coordinates by :math:`U_k^{-1}` once per pass.
-    For 'diag' and 'spherical' both steps are products with K columns.
+    Every covariance type is evaluated the same way. The rows are taken about
+    a fixed centre, :math:`\\mathbf{a}_n = \\mathbf{x}_n - \\mathbf{c}`, and
+    component k's whitened residual is one row times one matrix,
+    :math:`\\mathbf{z}_{nk}^{\\mathsf{T}} = [\\mathbf{a}_n^{\\mathsf{T}}, 1] F_k`
+    with :math:`F_k` the Cholesky factor :math:`U_k` of the precision over
+    the row :math:`-\\mathbf{s}_k^{\\mathsf{T}} U_k`,
+    :math:`\\mathbf{s}_k = \\boldsymbol{μ}_k - \\mathbf{c}`
+    (:eq:`eq-stacked-product`; :math:`U_k` is diagonal for 'diag' and
+    'spherical', the same for all k for 'tied'). Its squared norm is the
+    Mahalanobis term of the log-density :eq:`eq-stacked-log-density`. The
+    responsibilities then weight the sums about the previous means
+    (:eq:`eq-shifted-stats` with :math:`\\mathbf{c}_k = \\boldsymbol{μ}_k`),
+    so the relative rounding error of a covariance grows only like
+    ``eps * |x_n - mu_k| / sigma_k``, as in the E-step itself. The loops are
+    the two compiled kernels of :mod:`gmmlib._kernels`; memory beyond ``X``
+    is ``O(block_size * n_components)``.
 
     Parameters
     ----------
@@ -587,7 +595,7 @@ class BlockEStep:
         covariance_type (see :func:`precisions_cholesky_from_covariances`).
     covariance_type : {'full', 'tied', 'diag', 'spherical'}
     centre : ndarray of shape (n_features,), optional
-        Rows are shifted by it before any product; choose it near the data
+        Rows are shifted by it before anything else; choose it near the data
         (the data mean). Defaults to the weighted mean of ``means``.
     dtype : numpy dtype, optional
         Working precision; defaults to that of ``means``.
@@ -613,13 +621,17 @@ class BlockEStep:
         self.covariance_type = covariance_type
         self.dtype = dtype
         self.n_components, self.n_features = n_components, n_features
-        self.centre = np.asarray(centre, dtype)
+        self.centre = np.ascontiguousarray(centre, dtype)
         self.means = means
         # the previous means relative to the centre: the shift of the scatter
-        self.shift = means - self.centre
+        self.shift = np.ascontiguousarray(means - self.centre)
         K, d = n_components, n_features
+        self._diagonal = covariance_type in ("diag", "spherical")
         with np.errstate(divide="ignore"):
             log_weights = np.log(weights.astype(np.float64))
+        # F_k (eq-stacked-product): U_k over the row -s_k U_k, scaled by
+        # sqrt(1/2) so that the squared norms are the -log-density terms
+        factors = np.zeros((K, d + 1, d), dtype)
         if covariance_type in ("full", "tied"):
             stacked = (
                 prec_chol
@@ -627,84 +639,46 @@ class BlockEStep:
                 else np.broadcast_to(prec_chol, (K, d, d))
             )
             log_det = np.log(np.diagonal(stacked, axis1=1, axis2=2)).sum(axis=1)
-            # columns k*d:(k+1)*d hold U_k over the row -shift_k U_k, scaled
-            # by sqrt(1/2) so that the squared norms are the -log-density terms
-            factors = np.empty((d + 1, K * d), dtype)
-            factors[:-1] = stacked.transpose(1, 0, 2).reshape(d, K * d)
-            factors[-1] = -np.einsum("kd,kde->ke", self.shift, stacked).ravel()
-            factors *= math.sqrt(0.5)
-            # sqrt(2) U_k^-1 takes the weighted products with the whitened
-            # residuals back to the data's coordinates (once per pass)
-            eye = np.eye(d, dtype=dtype)
-            self._inverse_factors = math.sqrt(2) * np.stack(
-                [solve_triangular(u, eye, lower=False) for u in stacked]
-            )
-        elif covariance_type == "diag":
-            log_det = np.log(prec_chol).sum(axis=1)
-            precisions = prec_chol**2
-            # q_nk = sum_d p_kd a_nd^2 - 2 p_kd s_kd a_nd + p_kd s_kd^2
-            factors = np.empty((2 * d + 1, K), dtype)
-            factors[:d] = (-2 * self.shift * precisions).T
-            factors[d:-1] = precisions.T
-            factors[-1] = (self.shift**2 * precisions).sum(axis=1)
-            factors *= 0.5
+            factors[:, :d] = stacked
         else:
-            log_det = d * np.log(prec_chol)
-            # as 'diag' with p_kd = p_k; the column of squares then sums over d
-            factors = np.empty((2 * d + 1, K), dtype)
-            factors[:d] = (-2 * self.shift * prec_chol[:, None] ** 2).T
-            factors[d:-1] = prec_chol**2
-            factors[-1] = (self.shift**2).sum(axis=1) * prec_chol**2
-            factors *= 0.5
+            diagonals = (
+                prec_chol
+                if covariance_type == "diag"
+                else np.repeat(prec_chol[:, None], d, axis=1)
+            )
+            log_det = np.log(diagonals).sum(axis=1)
+            factors[:, np.arange(d), np.arange(d)] = diagonals
+        factors[:, d] = -np.einsum("kd,kde->ke", self.shift, factors[:, :d])
+        factors *= math.sqrt(0.5)
         self._factors = factors
         self._const = (-0.5 * d * math.log(2 * math.pi) + log_det + log_weights).astype(
             dtype
-        )[:, None]
+        )
+        # responsibilities are floored at tiny/eps (1e-31 in float32): below
+        # it, exp and the products give subnormal numbers, which are ten times
+        # slower; the floor adds at most n_samples * tiny / eps to N_k
+        info = np.finfo(dtype)
+        self._floor = math.log(info.tiny / info.eps)
+        self._tile = _kernels.tile_rows(n_features)
 
     # -- pieces -------------------------------------------------------------
 
+    def _rows(self, X_block):
+        """The block as the kernels take it: C-ordered, in the working dtype."""
+        return np.ascontiguousarray(X_block, dtype=self.dtype)
+
     def _workspace(self, n_rows):
         """Buffers for blocks of up to ``n_rows`` rows, reused block after block."""
-        K, d = self.n_components, self.n_features
-        wide = self.covariance_type in ("full", "tied")
         return {
-            "aug": np.empty((n_rows, d + 1 if wide else 2 * d + 1), self.dtype),
-            "white": np.empty(K * d * n_rows, self.dtype) if wide else None,
+            "log_prob": np.empty((self.n_components, n_rows), self.dtype),
+            "top": np.empty(n_rows, self.dtype),
+            "total": np.empty(n_rows, self.dtype),
         }
-
-    def _augmented(self, X_block, workspace=None):
-        """Rows minus the centre, then (diag/spherical) their squares, then 1."""
-        n, d = X_block.shape
-        if workspace is None:
-            workspace = self._workspace(n)
-        aug = workspace["aug"][:n]
-        np.subtract(X_block, self.centre, out=aug[:, :d])
-        if aug.shape[1] > d + 1:
-            np.square(aug[:, :d], out=aug[:, d:-1])
-        aug[:, -1] = 1
-        return aug
-
-    def _log_prob_t(self, aug, workspace=None):
-        """Transposed weighted log-densities, shape (n_components, n)."""
-        n = aug.shape[0]
-        if self.covariance_type in ("full", "tied"):
-            # (K d, n): the sums over d and the scaling by γ below then run
-            # along contiguous rows of length n, not in runs of d
-            shape = (self._factors.shape[1], n)
-            white = None if workspace is None else _view(workspace["white"], shape)
-            white = np.matmul(self._factors.T, aug.T, out=white)
-            white = white.reshape(self.n_components, -1, n)
-            quad = np.empty((self.n_components, n), self.dtype)
-            np.einsum("kdn,kdn->kn", white, white, out=quad)
-        else:
-            quad = self._factors.T @ aug.T
-        # log π_k + log N = const_k - q_nk / 2 (the 1/2 is in the factors)
-        return np.subtract(self._const, quad, out=quad)
 
     def weighted_log_prob(self, X_block):
         """:math:`\\ln π_k + \\ln N(x_n | μ_k, Σ_k)` for each row and component.
 
-        See :eq:`eq-gaussian`.
+        See :eq:`eq-gaussian`, evaluated as :eq:`eq-stacked-log-density`.
 
         Parameters
         ----------
@@ -714,66 +688,103 @@ class BlockEStep:
         -------
         ndarray of shape (n_rows, n_components)
         """
-        return self._log_prob_t(self._augmented(X_block)).T
+        rows = self._rows(X_block)
+        out = np.empty((self.n_components, rows.shape[0]), self.dtype)
+        _kernels.log_prob_tiles(
+            rows,
+            self.centre,
+            self._factors,
+            self._diagonal,
+            self._const,
+            self._floor,
+            False,
+            out,
+            out[0],
+            self._tile,
+        )
+        return out.T
 
-    def _shifted_sums(self, X_block, workspace=None, sample_weight=None):
-        """Additive sums of one block about the fixed shifts.
+    def _shifted_sums(self, X_block, workspace, sums, sample_weight=None):
+        """Add one block's sums about the shifts to ``sums``; its log-likelihood.
 
-        Returns ``(nk, moved, second, log_likelihood)``: :math:`N_k`,
-        :math:`\\sum_n γ_{nk} (a_n - s_k)` and, for 'full' and 'tied', the
-        (K d, d) product :math:`[γ_k (A - s_k) U_k]_k^T A` (for 'diag' and
-        'spherical' :math:`\\sum_n γ_{nk} a_n^2`), where ``a = x - centre``.
-        With ``sample_weight`` (shape (n,)) every γ here is :math:`w_n γ_{nk}`
-        and the log-likelihood is :math:`\\sum_n w_n \\ln p(x_n)`.
+        ``sums`` holds float64 accumulators ``(nk, moved, scatter)``:
+        :math:`N_k`, :math:`\\sum_n γ_{nk} (a_n - s_k)` and the lower triangle
+        (the diagonal for 'diag' and 'spherical') of
+        :math:`\\sum_n γ_{nk} (a_n - s_k)(a_n - s_k)^T`, where ``a = x -
+        centre``. With ``sample_weight`` (shape (n,)) every γ here is
+        :math:`w_n γ_{nk}` and the log-likelihood is
+        :math:`\\sum_n w_n \\ln p(x_n)`.
         """
-        n, d = X_block.shape
-        if workspace is None:
-            workspace = self._workspace(n)
-        aug = self._augmented(X_block, workspace)
-        resp_t, log_norm = _responsibilities_t(self._log_prob_t(aug, workspace))
+        rows = self._rows(X_block)
+        n = rows.shape[0]
+        log_prob = workspace["log_prob"][:, :n]
+        top, total = workspace["top"][:n], workspace["total"][:n]
+        _kernels.log_prob_tiles(
+            rows,
+            self.centre,
+            self._factors,
+            self._diagonal,
+            self._const,
+            self._floor,
+            True,
+            log_prob,
+            top,
+            self._tile,
+        )
+        # NumPy's vectorised exponential (numba's is a scalar call per number)
+        np.exp(log_prob, out=log_prob)
         if sample_weight is None:
-            log_likelihood = float(log_norm.sum(dtype=np.float64))
+            weights = np.empty(0, self.dtype)
         else:
             # the one place the sample weights enter: γ_nk -> w_n γ_nk
-            # (eq-weighted-nk); every sum below then carries w_n
-            resp_t *= sample_weight.astype(self.dtype, copy=False)
-            log_likelihood = float(np.dot(sample_weight, log_norm.astype(np.float64)))
-        if self.covariance_type in ("full", "tied"):
-            shifted = aug[:, :d]
-            # the column of ones in aug gives N_k with the weighted sums
-            sums = resp_t @ aug
-            moved, nk = sums[:, :d], sums[:, d]
-            moved -= nk[:, None] * self.shift
-            # γ_k (a - s_k) U_k in place of the whitened residuals
-            white = _view(workspace["white"], (self.n_components * d, n))
-            white.reshape(self.n_components, d, n)[...] *= resp_t[:, None, :]
-            second = white @ shifted
-        else:
-            sums = resp_t @ aug
-            moved, second, nk = sums[:, :d], sums[:, d:-1], sums[:, -1]
-        return nk, moved, second, log_likelihood
+            # (eq-weighted-nk); every sum then carries w_n
+            weights = np.ascontiguousarray(sample_weight, self.dtype)
+        _kernels.accumulate_tiles(
+            rows,
+            self.centre,
+            self.shift,
+            self._diagonal,
+            log_prob,
+            weights,
+            total,
+            *sums,
+            self._tile,
+        )
+        # ln p(x_n) = m_n + ln sum_k e_nk (eq-log-likelihood), summed in float64
+        log_total = np.log(total, out=total)
+        if sample_weight is None:
+            return float(top.sum(dtype=np.float64)) + float(
+                log_total.sum(dtype=np.float64)
+            )
+        w = np.asarray(sample_weight, np.float64)
+        return float(np.dot(w, top)) + float(np.dot(w, log_total))
 
-    def _finish(self, n_samples, nk, moved, second, log_likelihood, total_weight=None):
-        """Centred statistics from the accumulated shifted sums."""
-        K, d = self.n_components, self.n_features
-        if self.covariance_type in ("full", "tied"):
-            # (A^T γ_k (A - s_k) U_k) U_k^-1 - s_k moved_k^T: the scatter about
-            # s_k (the previous mean)
-            scatter = second.reshape(K, d, d).transpose(0, 2, 1) @ self._inverse_factors
-            scatter -= self.shift[:, :, None] * moved[:, None, :]
-            shift = self.means
+    def _finish(self, n_samples, sums, log_likelihood, total_weight=None):
+        """Centred statistics from the accumulated sums about the shifts."""
+        nk, moved, scatter = sums
+        if self._diagonal:
+            scatter = scatter[:, :, 0]
         else:
-            scatter = second
-            shift = np.broadcast_to(self.centre, (K, d))
-        return _centred(
+            # the kernel fills the lower triangle
+            scatter = np.tril(scatter) + np.tril(scatter, -1).transpose(0, 2, 1)
+        stats = _centred(
             self.covariance_type,
             n_samples,
             nk,
-            shift,
+            self.means.astype(np.float64),
             moved,
             scatter,
             log_likelihood,
             total_weight,
+        )
+        return SufficientStatistics(
+            stats.covariance_type,
+            stats.n_samples,
+            stats.nk.astype(self.dtype),
+            stats.means.astype(self.dtype),
+            stats.scatter.astype(self.dtype),
+            stats.log_likelihood,
+            stats.total_weight,
         )
 
     def statistics(self, X_block, sample_weight=None):
@@ -802,29 +813,26 @@ class BlockEStep:
 
     def _statistics_of_blocks(self, X, ranges, sample_weight=None):
         """Statistics of several row ranges of X, summed before centring."""
-        total = None
+        K, d = self.n_components, self.n_features
+        sums = (
+            np.zeros(K),
+            np.zeros((K, d)),
+            np.zeros((K, d, 1) if self._diagonal else (K, d, d)),
+        )
+        log_likelihood = 0.0
         total_weight = None
         workspace = self._workspace(max(stop - start for start, stop in ranges))
         for start, stop in ranges:
             weights = None if sample_weight is None else sample_weight[start:stop]
-            sums = self._shifted_sums(X[start:stop], workspace, weights)
-            if total is None:
-                total = [np.array(s) if i < 3 else s for i, s in enumerate(sums)]
-            else:
-                for i in range(3):
-                    total[i] += sums[i]
-                total[3] += sums[3]
+            log_likelihood += self._shifted_sums(
+                X[start:stop], workspace, sums, weights
+            )
             if weights is not None:
                 total_weight = (total_weight or 0.0) + float(
                     weights.sum(dtype=np.float64)
                 )
         n_samples = sum(stop - start for start, stop in ranges)
-        return self._finish(n_samples, *total, total_weight)
-
-
-def _view(buffer, shape):
-    """A C-ordered array of ``shape`` at the start of a flat buffer."""
-    return buffer[: math.prod(shape)].reshape(shape)
+        return self._finish(n_samples, sums, log_likelihood, total_weight)
 
 
 def _responsibilities_t(log_prob_t):
@@ -882,14 +890,16 @@ def default_block_size(
     n_samples=None,
     n_threads=1,
 ):
-    """Rows per block: the block's buffers take about 4 MiB.
+    """Rows per block: the block and its buffers take about 512 KiB.
 
-    Measured on 2 cores (N=100 000, d=16, K=8): the time per row falls until
-    blocks of about 4 MiB, where each numpy call handles enough numbers to
-    amortise its overhead, and stays flat beyond. A row needs K d numbers for
-    'full' and 'tied' (the whitened residuals), 2 d + 1 + K for 'diag' and
-    'spherical'. Given ``n_samples``, blocks are also cut to at least 8 per
-    thread, so the buffers of a small data set stay a fraction of it.
+    A block's row needs its d numbers and K + 2 numbers of buffers (the
+    exponents of the responsibilities, the row's maximum and its sum). The
+    compiled kernels read the block twice and its buffers three times (the
+    exponential between them is NumPy's), so a block that stays in the
+    core's second-level cache (1 MiB here) is read from it, not from memory;
+    beyond a few thousand rows the fixed cost per block is amortised. Given
+    ``n_samples``, blocks are also cut to at least 8 per thread, so the
+    threads' shares stay even.
 
     Parameters
     ----------
@@ -897,6 +907,7 @@ def default_block_size(
     itemsize : int
         Bytes per number (8 for float64, 4 for float32).
     covariance_type : {'full', 'tied', 'diag', 'spherical'}
+        Accepted for compatibility; the buffers do not depend on it.
     n_samples : int, optional
     n_threads : int
 
@@ -904,11 +915,8 @@ def default_block_size(
     -------
     int
     """
-    if covariance_type in ("full", "tied"):
-        per_row = n_components * n_features
-    else:
-        per_row = 2 * n_features + 1 + n_components
-    rows = min(16384, max(256, 2**22 // (itemsize * max(1, per_row))))
+    per_row = n_components + n_features + 2
+    rows = min(16384, max(256, 2**19 // (itemsize * per_row)))
     if n_samples is not None:
         rows = min(rows, max(256, -(-n_samples // (8 * max(1, n_threads)))))
     return int(rows)

@@ -100,6 +100,58 @@ def test_block_statistics_equal_the_direct_weighted_sums(covariance_type):
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_block_statistics_at_every_tile_boundary(covariance_type, dtype):
+    """The kernels' tiles: a block of 1 row, one short of a tile, one tile, one
+    more, and several tiles with a remainder, weighted and not, in both
+    precisions, against the functional core in float64."""
+    from gmmlib._kernels import tile_rows
+
+    tile = tile_rows(3)
+    X_all = _data(n_samples=3 * tile + 60, seed=4)
+    weights, means, covariances, prec_chol = _parameters(covariance_type)
+    estep = BlockEStep(
+        *(np.asarray(p, dtype) for p in (weights, means, prec_chol)),
+        covariance_type,
+        X_all.mean(axis=0),
+    )
+    rtol = 1e-10 if dtype == np.float64 else 2e-4
+    sample_weight = np.random.default_rng(5).uniform(0, 2, len(X_all))
+    full = _full_covariances(covariances, covariance_type)
+    log_densities = np.column_stack(
+        [
+            np.log(p) + multivariate_normal(m, c).logpdf(X_all)
+            for p, m, c in zip(weights, means, full, strict=True)
+        ]
+    )
+    for n in (1, tile - 1, tile, tile + 1, 3 * tile + 5):
+        X, w = X_all[:n], sample_weight[:n]
+        resp = em.e_step(X, weights, means, covariances, covariance_type)
+        for row_weights in (None, w):
+            g = resp if row_weights is None else resp * row_weights[:, None]
+            stats = estep.statistics(X.astype(dtype), row_weights)
+            nk = g.sum(axis=0)
+            assert stats.nk.dtype == dtype
+            np.testing.assert_allclose(stats.nk, nk, rtol=rtol, atol=rtol)
+            keep = nk > 1e-3  # the means of components with some weight
+            block_means = g.T @ X / np.where(keep, nk, 1)[:, None]
+            np.testing.assert_allclose(
+                stats.means[keep], block_means[keep], rtol=rtol, atol=10 * rtol
+            )
+            for k in np.flatnonzero(keep):
+                r = X - block_means[k]
+                scatter = (g[:, k] * r.T) @ r
+                if covariance_type in ("diag", "spherical"):
+                    scatter = np.diag(scatter)
+                np.testing.assert_allclose(
+                    stats.scatter[k], scatter, rtol=rtol, atol=100 * rtol
+                )
+            per_row = logsumexp(log_densities[:n], axis=1)
+            expected = per_row.sum() if row_weights is None else row_weights @ per_row
+            np.testing.assert_allclose(stats.log_likelihood, expected, rtol=rtol)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_merge_is_associative_and_equals_the_statistics_of_the_union(covariance_type):
     # checks: eq-merge
     X = _data(seed=2)

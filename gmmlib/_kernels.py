@@ -1,0 +1,284 @@
+"""The compiled loops of :class:`gmmlib.suffstats.BlockEStep`.
+
+Two kernels, compiled by numba on first use and cached on disk next to this
+file, process a block of rows in tiles of :func:`tile_rows` rows. Inside a tile
+the rows run in the innermost loop, over contiguous arrays, so each loop is a
+vector loop, and every intermediate (the residuals, the whitened residuals,
+the log-densities of a tile) stays in the core's cache: X is read twice per
+pass, nothing of size (n, K d) is ever formed.
+
+1. :func:`log_prob_tiles`: the whitened residuals of
+   :eq:`eq-stacked-product` and the log-densities of
+   :eq:`eq-stacked-log-density`, then, per row, their maximum over the
+   components and the differences to it, floored (the exponent of
+   :eq:`eq-responsibility`).
+2. The caller takes ``np.exp`` of that array: NumPy's exponential is a vector
+   loop, numba's a scalar call per number (six times slower here).
+3. :func:`accumulate_tiles`: per row the sum of the exponentials, the
+   responsibilities (times the row's weight, :eq:`eq-weighted-nk`), and the
+   sums :math:`N_k`, :math:`\\mathbf{s}_k` and :math:`\\mathbf{S}_k` about
+   the shift :math:`\\mathbf{c}_k = \\boldsymbol{\\mu}_k^{\\text{old}}`, the
+   previous mean, of :eq:`eq-shifted-stats`.
+
+The functional core (:mod:`gmmlib.em`, :mod:`gmmlib.gaussian`) computes the
+same quantities the obvious way; the tests compare the two.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+
+def tile_rows(n_features):
+    """Rows per tile: the tile's residuals, (d, tile) numbers, take 16 KiB.
+
+    Long tiles amortise each loop's set-up (about 30 loops per tile when
+    d = 2); short ones keep the residuals, which the innermost loops read d
+    times, in the first-level cache.
+    """
+    import os
+
+    override = os.environ.get("GMMLIB_TILE")
+    if override:
+        return int(override)
+    return max(256, min(2048, 4096 // max(1, n_features)))
+
+# Reassociation lets the compiler vectorise the reductions over a tile's rows;
+# no flag that assumes finite numbers (the floor below relies on them)
+_FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _residuals(X, start, m, centre, out):
+    """``out[i, t] = X[start + t, i] - centre[i]``: a tile, transposed."""
+    for i in range(X.shape[1]):
+        c = centre[i]
+        row = out[i]
+        column = X[start : start + m, i]
+        for t in range(m):
+            row[t] = column[t] - c
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def log_prob_tiles(
+    X, centre, factors, diagonal, const, floor, normalise, out, top, tile
+):
+    """Log-densities of every row under every component, tile by tile.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), C-contiguous
+    centre : ndarray of shape (d,)
+        The rows are taken about it: :math:`\\mathbf{a}_n = \\mathbf{x}_n -
+        \\mathbf{c}`.
+    factors : ndarray of shape (K, d + 1, d)
+        :math:`\\sqrt{1/2}\\,F_k`, the factor :math:`U_k` over the row
+        :math:`-\\mathbf{s}_k^{\\mathsf{T}} U_k` (:eq:`eq-stacked-product`).
+    diagonal : bool
+        Whether the :math:`U_k` are diagonal ('diag', 'spherical'); then only
+        their diagonals are read.
+    const : ndarray of shape (K,)
+        :math:`\\ln π_k - \\frac{d}{2}\\ln 2π + \\sum_i \\ln (U_k)_{ii}`.
+    floor : float
+        Lower bound of the differences to the row maximum (``normalise``).
+    normalise : bool
+        If false, ``out`` receives the log-densities
+        :math:`\\ln π_k + \\ln \\mathcal{N}(\\mathbf{x}_n | \\boldsymbol{μ}_k,
+        \\boldsymbol{Σ}_k)` (:eq:`eq-stacked-log-density`). If true, ``top``
+        receives their maximum over k per row and ``out`` the differences
+        to it, floored at ``floor``.
+    out : ndarray of shape (K, n)
+    top : ndarray of shape (n,)
+    """
+    n, d = X.shape
+    K = factors.shape[0]
+    a = np.empty((d, tile), X.dtype)
+    z = np.empty(tile, X.dtype)
+    for start in range(0, n, tile):
+        m = min(tile, n - start)
+        _residuals(X, start, m, centre, a)
+        for k in range(K):
+            q = out[k, start : start + m]
+            for t in range(m):
+                q[t] = 0
+            for j in range(d):
+                # z_j = b_kj + sum_{i <= j} a_i (U_k)_ij, and q += z_j^2; the
+                # last term is added in the loop that squares (for 'diag' and
+                # 'spherical' it is the only one)
+                b = factors[k, d, j]
+                u = factors[k, j, j]
+                aj = a[j]
+                if diagonal or j == 0:
+                    for t in range(m):
+                        v = b + aj[t] * u
+                        q[t] += v * v
+                    continue
+                for t in range(m):
+                    z[t] = b
+                # four terms per pass over z (one load and store of z for
+                # four products), then the rest
+                i = 0
+                while i + 4 <= j:
+                    u0, u1 = factors[k, i, j], factors[k, i + 1, j]
+                    u2, u3 = factors[k, i + 2, j], factors[k, i + 3, j]
+                    a0, a1, a2, a3 = a[i], a[i + 1], a[i + 2], a[i + 3]
+                    for t in range(m):
+                        z[t] += a0[t] * u0 + a1[t] * u1 + a2[t] * u2 + a3[t] * u3
+                    i += 4
+                for i in range(i, j):
+                    ui = factors[k, i, j]
+                    ai = a[i]
+                    for t in range(m):
+                        z[t] += ai[t] * ui
+                for t in range(m):
+                    v = z[t] + aj[t] * u
+                    q[t] += v * v
+            c = const[k]
+            for t in range(m):
+                q[t] = c - q[t]
+        if normalise:
+            best = top[start : start + m]
+            row = out[0, start : start + m]
+            for t in range(m):
+                best[t] = row[t]
+            for k in range(1, K):
+                row = out[k, start : start + m]
+                for t in range(m):
+                    best[t] = max(best[t], row[t])
+            for k in range(K):
+                row = out[k, start : start + m]
+                for t in range(m):
+                    row[t] = max(row[t] - best[t], floor)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def accumulate_tiles(
+    X, centre, shift, diagonal, expd, sample_weight, total, nk, moved, scatter, tile
+):
+    """Responsibilities and the sums about the shifts, tile by tile.
+
+    Adds, for every component k, :math:`\\sum_n γ_{nk}`,
+    :math:`\\sum_n γ_{nk} \\mathbf{r}_{nk}` and
+    :math:`\\sum_n γ_{nk} \\mathbf{r}_{nk}\\mathbf{r}_{nk}^{\\mathsf{T}}`
+    with :math:`\\mathbf{r}_{nk} = \\mathbf{a}_n - \\mathbf{s}_k`
+    (:eq:`eq-shifted-stats` about :math:`\\boldsymbol{μ}_k^{\\text{old}}`),
+    where :math:`γ_{nk} = w_n e_{nk} / \\sum_j e_{nj}`
+    (:eq:`eq-responsibility`, :eq:`eq-weighted-nk`).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), C-contiguous
+    centre : ndarray of shape (d,)
+    shift : ndarray of shape (K, d)
+        :math:`\\mathbf{s}_k = \\boldsymbol{μ}_k - \\mathbf{c}`.
+    diagonal : bool
+        Whether only the diagonal of the scatter is wanted ('diag',
+        'spherical').
+    expd : ndarray of shape (K, n)
+        :math:`e_{nk}`, the exponentials of :func:`log_prob_tiles`'s output.
+    sample_weight : ndarray of shape (n,) or (0,)
+        :math:`w_n`; empty for weight 1 on every row.
+    total : ndarray of shape (n,)
+        Receives :math:`\\sum_k e_{nk}`, so that the row's log-likelihood
+        is ``top + log(total)``.
+    nk : ndarray of shape (K,), float64
+    moved : ndarray of shape (K, d), float64
+    scatter : ndarray of shape (K, d, d) or (K, d, 1), float64
+        The lower triangle of the scatter ('full', 'tied'), or its diagonal
+        in ``scatter[:, :, 0]`` ('diag', 'spherical'). All three are added to.
+    """
+    n, d = X.shape
+    K = shift.shape[0]
+    weighted = sample_weight.shape[0] > 0
+    a = np.empty((d, tile), X.dtype)
+    r = np.empty((d, tile), X.dtype)
+    g = np.empty(tile, X.dtype)
+    gr = np.empty(tile, X.dtype)
+    scale = np.empty(tile, X.dtype)
+    zero = np.zeros(1, X.dtype)[0]
+    for start in range(0, n, tile):
+        m = min(tile, n - start)
+        _residuals(X, start, m, centre, a)
+        # the sum of the exponentials of each row, and w_n over it
+        tot = total[start : start + m]
+        row = expd[0, start : start + m]
+        for t in range(m):
+            tot[t] = row[t]
+        for k in range(1, K):
+            row = expd[k, start : start + m]
+            for t in range(m):
+                tot[t] += row[t]
+        if weighted:
+            w = sample_weight[start : start + m]
+            for t in range(m):
+                scale[t] = w[t] / tot[t]
+        else:
+            for t in range(m):
+                scale[t] = 1 / tot[t]
+        for k in range(K):
+            row = expd[k, start : start + m]
+            acc = zero
+            for t in range(m):
+                g[t] = row[t] * scale[t]
+                acc += g[t]
+            nk[k] += acc
+            if diagonal:
+                # one loop per coordinate: r, its weighted sum and square sum
+                for i in range(d):
+                    s = shift[k, i]
+                    ai = a[i]
+                    acc = zero
+                    acc2 = zero
+                    for t in range(m):
+                        v = ai[t] - s
+                        w = g[t] * v
+                        acc += w
+                        acc2 += w * v
+                    moved[k, i] += acc
+                    scatter[k, i, 0] += acc2
+                continue
+            # 'full', 'tied': r_i, its weighted sum and the scatter's row i
+            # up to the diagonal (the lower triangle), from the r_j, j < i,
+            # already formed
+            for i in range(d):
+                s = shift[k, i]
+                ai = a[i]
+                ri = r[i]
+                acc = zero
+                acc2 = zero
+                for t in range(m):
+                    v = ai[t] - s
+                    ri[t] = v
+                    w = g[t] * v
+                    gr[t] = w
+                    acc += w
+                    acc2 += w * v
+                moved[k, i] += acc
+                scatter[k, i, i] += acc2
+                # four entries per pass over gr, then the rest
+                j = 0
+                while j + 4 <= i:
+                    r0, r1, r2, r3 = r[j], r[j + 1], r[j + 2], r[j + 3]
+                    acc0 = zero
+                    acc1 = zero
+                    acc2 = zero
+                    acc3 = zero
+                    for t in range(m):
+                        w = gr[t]
+                        acc0 += w * r0[t]
+                        acc1 += w * r1[t]
+                        acc2 += w * r2[t]
+                        acc3 += w * r3[t]
+                    scatter[k, i, j] += acc0
+                    scatter[k, i, j + 1] += acc1
+                    scatter[k, i, j + 2] += acc2
+                    scatter[k, i, j + 3] += acc3
+                    j += 4
+                for j in range(j, i):
+                    rj = r[j]
+                    acc = zero
+                    for t in range(m):
+                        acc += gr[t] * rj[t]
+                    scatter[k, i, j] += acc
