@@ -26,9 +26,10 @@ same quantities the obvious way; the tests compare the two.
 
 from __future__ import annotations
 
+import os
+
 import numba
 import numpy as np
-
 
 
 def tile_rows(n_features):
@@ -38,12 +39,11 @@ def tile_rows(n_features):
     d = 2); short ones keep the residuals, which the innermost loops read d
     times, in the first-level cache.
     """
-    import os
-
     override = os.environ.get("GMMLIB_TILE")
     if override:
         return int(override)
     return max(256, min(2048, 4096 // max(1, n_features)))
+
 
 # Reassociation lets the compiler vectorise the reductions over a tile's rows;
 # no flag that assumes finite numbers (the floor below relies on them)
@@ -127,9 +127,9 @@ def log_prob_tiles(
                     for t in range(m):
                         z[t] += a0[t] * u0 + a1[t] * u1 + a2[t] * u2 + a3[t] * u3
                     i += 4
-                for i in range(i, j):
-                    ui = factors[k, i, j]
-                    ai = a[i]
+                for rest in range(i, j):
+                    ui = factors[k, rest, j]
+                    ai = a[rest]
                     for t in range(m):
                         z[t] += ai[t] * ui
                 for t in range(m):
@@ -276,9 +276,9 @@ def accumulate_tiles(
                     scatter[k, i, j + 2] += acc2
                     scatter[k, i, j + 3] += acc3
                     j += 4
-                for j in range(j, i):
-                    rj = r[j]
+                for rest in range(j, i):
+                    rj = r[rest]
                     acc = zero
                     for t in range(m):
                         acc += gr[t] * rj[t]
-                    scatter[k, i, j] += acc
+                    scatter[k, i, rest] += acc
