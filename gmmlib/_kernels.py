@@ -8,18 +8,22 @@ the log-densities of a tile) stays in the core's cache: X is read twice per
 pass, nothing of size (n, K d) is ever formed.
 
 1. :func:`log_prob_tiles`: the whitened residuals of
-   :eq:`eq-stacked-product` and the log-densities of
-   :eq:`eq-stacked-log-density`, then, per row, their maximum over the
-   components and the differences to it, floored (the exponent of
-   :eq:`eq-responsibility`).
+   :eq:`eq-stacked-product` (:eq:`eq-diag-product` for diagonal factors) and
+   the log-densities of :eq:`eq-stacked-log-density`, then, per row, their
+   maximum over the components and the differences to it, floored
+   (:eq:`eq-floored-responsibility`).
 2. The caller takes ``np.exp`` of that array: NumPy's exponential is a vector
    loop, numba's a scalar call per number (six times slower here).
-3. :func:`accumulate_tiles`: per row the sum of the exponentials, the
+3. :func:`accumulate_tiles`: per row the sum of the exponentials and the
    responsibilities (times the row's weight, :eq:`eq-weighted-nk`), and the
-   sums :math:`N_k`, :math:`\\mathbf{s}_k` and :math:`\\mathbf{S}_k` about
-   the shift :math:`\\mathbf{c}_k = \\boldsymbol{\\mu}_k^{\\text{old}}`, the
-   previous mean, of :eq:`eq-shifted-stats`.
+   sums :math:`N_k`, :math:`\\mathbf{s}_k(\\boldsymbol{\\mu}_k)` and the lower
+   triangle of :math:`\\mathbf{S}_k(\\boldsymbol{\\mu}_k)` about the means
+   the E-step runs at (:eq:`eq-tile-sums`).
 
+Chapter 7 ("One pass over a block: the engine") derives each step; the
+symbols are the book's: :math:`\\mathbf{a}_n = \\mathbf{x}_n - \\mathbf{c}`,
+:math:`\\mathbf{b}_k = \\boldsymbol{\\mu}_k - \\mathbf{c}` (``shift``),
+:math:`\\mathbf{r}_{nk} = \\mathbf{a}_n - \\mathbf{b}_k`.
 The functional core (:mod:`gmmlib.em`, :mod:`gmmlib.gaussian`) computes the
 same quantities the obvious way; the tests compare the two.
 """
@@ -75,7 +79,7 @@ def log_prob_tiles(
         \\mathbf{c}`.
     factors : ndarray of shape (K, d + 1, d)
         :math:`\\sqrt{1/2}\\,F_k`, the factor :math:`U_k` over the row
-        :math:`-\\mathbf{s}_k^{\\mathsf{T}} U_k` (:eq:`eq-stacked-product`).
+        :math:`-\\mathbf{b}_k^{\\mathsf{T}} U_k` (:eq:`eq-stacked-product`).
     diagonal : bool
         Whether the :math:`U_k` are diagonal ('diag', 'spherical'); then only
         their diagonals are read.
@@ -87,8 +91,9 @@ def log_prob_tiles(
         If false, ``out`` receives the log-densities
         :math:`\\ln π_k + \\ln \\mathcal{N}(\\mathbf{x}_n | \\boldsymbol{μ}_k,
         \\boldsymbol{Σ}_k)` (:eq:`eq-stacked-log-density`). If true, ``top``
-        receives their maximum over k per row and ``out`` the differences
-        to it, floored at ``floor``.
+        receives their maximum over k per row, :math:`\\ell_n^{\\max}`, and
+        ``out`` the differences to it, floored at ``floor``, :math:`\\ln
+        \\vartheta` (:eq:`eq-floored-responsibility`).
     out : ndarray of shape (K, n)
     top : ndarray of shape (n,)
     """
@@ -104,7 +109,7 @@ def log_prob_tiles(
             for t in range(m):
                 q[t] = 0
             for j in range(d):
-                # z_j = b_kj + sum_{i <= j} a_i (U_k)_ij, and q += z_j^2; the
+                # y_j = -(b_k U_k)_j + sum_{i <= j} a_i (U_k)_ij, q += y_j^2; the
                 # last term is added in the loop that squares (for 'diag' and
                 # 'spherical' it is the only one)
                 b = factors[k, d, j]
@@ -162,17 +167,18 @@ def accumulate_tiles(
     Adds, for every component k, :math:`\\sum_n γ_{nk}`,
     :math:`\\sum_n γ_{nk} \\mathbf{r}_{nk}` and
     :math:`\\sum_n γ_{nk} \\mathbf{r}_{nk}\\mathbf{r}_{nk}^{\\mathsf{T}}`
-    with :math:`\\mathbf{r}_{nk} = \\mathbf{a}_n - \\mathbf{s}_k`
-    (:eq:`eq-shifted-stats` about :math:`\\boldsymbol{μ}_k^{\\text{old}}`),
-    where :math:`γ_{nk} = w_n e_{nk} / \\sum_j e_{nj}`
-    (:eq:`eq-responsibility`, :eq:`eq-weighted-nk`).
+    with :math:`\\mathbf{r}_{nk} = \\mathbf{a}_n - \\mathbf{b}_k`
+    (:eq:`eq-tile-sums`, the sums of :eq:`eq-shifted-stats` about
+    :math:`\\boldsymbol{μ}_k`), where :math:`γ_{nk} = w_n e_{nk} / t_n`,
+    :math:`t_n = \\sum_j e_{nj}` (:eq:`eq-floored-responsibility`,
+    :eq:`eq-weighted-nk`).
 
     Parameters
     ----------
     X : ndarray of shape (n, d), C-contiguous
     centre : ndarray of shape (d,)
     shift : ndarray of shape (K, d)
-        :math:`\\mathbf{s}_k = \\boldsymbol{μ}_k - \\mathbf{c}`.
+        :math:`\\mathbf{b}_k = \\boldsymbol{μ}_k - \\mathbf{c}`.
     diagonal : bool
         Whether only the diagonal of the scatter is wanted ('diag',
         'spherical').
@@ -181,8 +187,8 @@ def accumulate_tiles(
     sample_weight : ndarray of shape (n,) or (0,)
         :math:`w_n`; empty for weight 1 on every row.
     total : ndarray of shape (n,)
-        Receives :math:`\\sum_k e_{nk}`, so that the row's log-likelihood
-        is ``top + log(total)``.
+        Receives :math:`t_n = \\sum_k e_{nk}`, so that the row's
+        log-likelihood is ``top + log(total)``.
     nk : ndarray of shape (K,), float64
     moved : ndarray of shape (K, d), float64
     scatter : ndarray of shape (K, d, d) or (K, d, 1), float64

@@ -559,7 +559,6 @@ def m_step(stats, reg_covar):
 
 # --------------------------------------------------------------------------
 # The E-step of one block
-# The E-step of one block
 
 
 class BlockEStep:
@@ -569,18 +568,21 @@ class BlockEStep:
     are then called on row blocks, from any number of threads (the object is
     read-only after construction, and its compiled loops release the GIL).
 
-    Every covariance type is evaluated the same way. The rows are taken about
-    a fixed centre, :math:`\\mathbf{a}_n = \\mathbf{x}_n - \\mathbf{c}`, and
-    component k's whitened residual is one row times one matrix,
-    :math:`\\mathbf{z}_{nk}^{\\mathsf{T}} = [\\mathbf{a}_n^{\\mathsf{T}}, 1] F_k`
+    Every covariance type is evaluated the same way (chapter 7, "One pass
+    over a block: the engine"). The rows are taken about a fixed centre,
+    :math:`\\mathbf{a}_n = \\mathbf{x}_n - \\mathbf{c}`, and component k's
+    whitened residual is one row times one small matrix,
+    :math:`\\mathbf{y}_{nk}^{\\mathsf{T}} = [\\mathbf{a}_n^{\\mathsf{T}}, 1] F_k`,
     with :math:`F_k` the Cholesky factor :math:`U_k` of the precision over
-    the row :math:`-\\mathbf{s}_k^{\\mathsf{T}} U_k`,
-    :math:`\\mathbf{s}_k = \\boldsymbol{μ}_k - \\mathbf{c}`
+    the row :math:`-\\mathbf{b}_k^{\\mathsf{T}} U_k`,
+    :math:`\\mathbf{b}_k = \\boldsymbol{μ}_k - \\mathbf{c}`
     (:eq:`eq-stacked-product`; :math:`U_k` is diagonal for 'diag' and
-    'spherical', the same for all k for 'tied'). Its squared norm is the
-    Mahalanobis term of the log-density :eq:`eq-stacked-log-density`. The
-    responsibilities then weight the sums about the previous means
-    (:eq:`eq-shifted-stats` with :math:`\\mathbf{c}_k = \\boldsymbol{μ}_k`),
+    'spherical', :eq:`eq-diag-product`, and the same for all k for 'tied').
+    Its squared norm is the Mahalanobis term of the log-density
+    :eq:`eq-stacked-log-density`. The responsibilities, computed in log space
+    with a floor (:eq:`eq-floored-responsibility`), then weight the sums
+    about the previous means (:eq:`eq-tile-sums`, that is
+    :eq:`eq-shifted-stats` with :math:`\\mathbf{c}_k = \\boldsymbol{μ}_k`),
     so the relative rounding error of a covariance grows only like
     ``eps * |x_n - mu_k| / sigma_k``, as in the E-step itself. The loops are
     the two compiled kernels of :mod:`gmmlib._kernels`; memory beyond ``X``
@@ -629,9 +631,21 @@ class BlockEStep:
         self._diagonal = covariance_type in ("diag", "spherical")
         with np.errstate(divide="ignore"):
             log_weights = np.log(weights.astype(np.float64))
-        # F_k (eq-stacked-product): U_k over the row -s_k U_k, scaled by
+        # F_k (eq-stacked-product): U_k over the row -b_k U_k, scaled by
         # sqrt(1/2) so that the squared norms are the -log-density terms
         factors = np.zeros((K, d + 1, d), dtype)
+        diagonal_entries = (
+            np.diagonal(prec_chol, axis1=-2, axis2=-1)
+            if covariance_type in ("full", "tied")
+            else prec_chol
+        )
+        if not np.all(np.isfinite(prec_chol)) or np.any(diagonal_entries <= 0):
+            raise ValueError(
+                "precisions_cholesky must be finite with a positive diagonal (the "
+                "upper-triangular Cholesky factor U of each precision, U @ U.T = "
+                "precision, as precisions_cholesky_from_covariances returns); got "
+                "a non-finite or non-positive diagonal entry."
+            )
         if covariance_type in ("full", "tied"):
             stacked = (
                 prec_chol
@@ -708,9 +722,9 @@ class BlockEStep:
         """Add one block's sums about the shifts to ``sums``; its log-likelihood.
 
         ``sums`` holds float64 accumulators ``(nk, moved, scatter)``:
-        :math:`N_k`, :math:`\\sum_n γ_{nk} (a_n - s_k)` and the lower triangle
+        :math:`N_k`, :math:`\\sum_n γ_{nk} (a_n - b_k)` and the lower triangle
         (the diagonal for 'diag' and 'spherical') of
-        :math:`\\sum_n γ_{nk} (a_n - s_k)(a_n - s_k)^T`, where ``a = x -
+        :math:`\\sum_n γ_{nk} (a_n - b_k)(a_n - b_k)^T`, where ``a = x -
         centre``. With ``sample_weight`` (shape (n,)) every γ here is
         :math:`w_n γ_{nk}` and the log-likelihood is
         :math:`\\sum_n w_n \\ln p(x_n)`.

@@ -312,3 +312,15 @@ def test_statistics_from_labels_equal_those_of_one_hot_responsibilities(
     np.testing.assert_array_equal(from_labels.nk, expected.nk)
     np.testing.assert_allclose(from_labels.means, expected.means, rtol=1e-12)
     np.testing.assert_allclose(from_labels.scatter, expected.scatter, rtol=1e-10)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_a_factor_with_a_non_positive_diagonal_is_refused(covariance_type):
+    """-U has the same U U^T as U, but its log-determinant would be a NaN."""
+    weights, means, _, prec_chol = _parameters(covariance_type)
+    with pytest.raises(ValueError, match="positive diagonal"):
+        BlockEStep(weights, means, -prec_chol, covariance_type)
+    bad = prec_chol.copy()
+    bad.flat[0] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        BlockEStep(weights, means, bad, covariance_type)
