@@ -6,15 +6,20 @@ threads, and must end at the same parameters. Printed per covariance type:
 
 - time per iteration of each, and their ratio;
 - peak memory of each fit beyond X (tracemalloc: NumPy's allocations);
-- the floor: the time of the iteration's two big matrix products alone, as
-  gmmlib forms them: for 'full' and 'tied' the E-step product
-  ``[U_1 ... U_K]^T [A, 1]^T``, (K d, d + 1) x (d + 1, n), and the M-step
-  product of its (K d, n) result with ``A`` (n, d); for 'diag' and
-  'spherical' ``W^T [A, A**2, 1]^T``, (K, 2 d + 1) x (2 d + 1, n), and its
-  (K, n) result times ``[A, A**2, 1]``. "floor" runs them once on whole
-  arrays with the BLAS threads (memory-bound: the (K d, n) result does not
-  fit in cache); "blocked" runs them in gmmlib's row blocks, one BLAS thread
-  per worker thread, as the iteration does (the tighter floor).
+- two floors, and gmmlib's time over the larger of them ("/limit"):
+
+  - "blocked": the two big matrix products of an E-step and M-step written
+    with the BLAS (eq-stacked-product as one product of the block with the
+    stacked factors, then the products for the scatter): for 'full' and
+    'tied' ``[A, 1] F``, (n, d + 1) x (d + 1, K d), and the product of its
+    (K d, n) transpose with ``A`` (n, d); for 'diag' and 'spherical'
+    ``W^T [A, A**2, 1]^T``, (K, 2 d + 1) x (2 d + 1, n), and its (K, n)
+    result times ``[A, A**2, 1]``; run in row blocks of 4 MiB of products
+    (the size the BLAS formulation runs best at, and gmmlib's before its fused
+    kernels), in gmmlib's threads, one BLAS thread each ("floor" runs them
+    once on whole arrays, with the BLAS threads);
+  - "memory": the time to read X once, at the read bandwidth measured on the
+    spot (a 256 MiB array summed by every thread, best of five).
 
 Time per iteration is the difference between a fit of ``n_iter + 1``
 iterations and a fit of 1 iteration, divided by ``n_iter``, so validation,
@@ -36,7 +41,6 @@ from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 from threadpoolctl import threadpool_limits
 
 from gmmlib import GaussianMixture
-from gmmlib.suffstats import default_block_size
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
@@ -139,12 +143,20 @@ def floor_time(X, n_components, covariance_type, repeat):
     return best
 
 
+def blas_block_size(n_samples, n_features, n_components, covariance_type, itemsize):
+    """Rows per block for the BLAS products: their (block, width) result in 4 MiB."""
+    if covariance_type in ("full", "tied"):
+        per_row = n_components * n_features
+    else:
+        per_row = 2 * n_features + 1 + n_components
+    rows = min(16384, max(256, 2**22 // (itemsize * per_row)))
+    return min(rows, max(256, -(-n_samples // 16)))
+
+
 def blocked_floor_time(X, n_components, covariance_type, threads, repeat):
-    """The same products block by block, in gmmlib's blocks and threads."""
+    """The same products block by block, in 4 MiB blocks and gmmlib's threads."""
     n, d = X.shape
-    block = default_block_size(
-        n_components, d, X.dtype.itemsize, covariance_type, n, threads
-    )
+    block = blas_block_size(n, d, n_components, covariance_type, X.dtype.itemsize)
     rows, factors = _products(block, d, n_components, covariance_type, X.dtype)
     n_blocks = -(-n // block)
     shares = [len(part) for part in np.array_split(np.arange(n_blocks), threads)]
@@ -160,6 +172,19 @@ def blocked_floor_time(X, n_components, covariance_type, threads, repeat):
             list(pool.map(work, shares))
             best = min(best, time.perf_counter() - start)
     return best
+
+
+def read_bandwidth(threads, repeat=5, nbytes=2**28):
+    """Bytes per second the threads read from memory (sums of a large array)."""
+    array = np.ones(nbytes // 8)
+    parts = np.array_split(array, threads)
+    best = np.inf
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(repeat):
+            start = time.perf_counter()
+            list(pool.map(np.sum, parts))
+            best = min(best, time.perf_counter() - start)
+    return array.nbytes / best
 
 
 def max_relative_difference(ours, theirs):
@@ -186,14 +211,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     X = make_data(args.n_samples, args.n_features, args.n_components, args.dtype)
+    bandwidth = read_bandwidth(args.threads)
+    memory = X.nbytes / bandwidth
     print(
         f"N={args.n_samples} d={args.n_features} K={args.n_components} "
         f"dtype={args.dtype} iterations={args.n_iter} threads={args.threads} "
-        f"load={os.getloadavg()[0]:.2f}"
+        f"load={os.getloadavg()[0]:.2f} read bandwidth={bandwidth / 1e9:.1f} GB/s"
     )
     header = (
         f"{'type':<10}{'gmmlib':>8}{'sklearn':>9}{'speed-up':>10}"
-        f"{'floor':>8}{'/floor':>8}{'blocked':>9}{'/blocked':>10}"
+        f"{'floor':>8}{'blocked':>9}{'memory':>8}{'/limit':>8}"
         f"{'gmmlib MB':>11}{'sklearn MB':>12}{'max rel diff':>14}"
     )
     print(header)
@@ -224,15 +251,18 @@ def main(argv=None):
             same_iterations = ours.n_iter_ == theirs.n_iter_ == args.n_iter + 1
             close = diff < 1e-6 or args.dtype == "float32"
             flag = "" if close and same_iterations else "  MISMATCH"
+            limit = max(blocked, memory)
             print(
                 f"{covariance_type:<10}{ours_t * 1e3:>8.1f}{theirs_t * 1e3:>9.1f}"
-                f"{theirs_t / ours_t:>9.2f}x{floor * 1e3:>8.1f}"
-                f"{ours_t / floor:>7.2f}x{blocked * 1e3:>9.1f}{ours_t / blocked:>9.2f}x"
+                f"{theirs_t / ours_t:>9.2f}x{floor * 1e3:>8.1f}{blocked * 1e3:>9.1f}"
+                f"{memory * 1e3:>8.2f}{ours_t / limit:>7.2f}x"
                 f"{ours_mb:>11.1f}{theirs_mb:>12.1f}{diff:>14.1e}{flag}"
             )
     print(
         "times in ms per iteration; floor: the two big products on whole arrays "
-        "(BLAS threads); blocked: the same products in gmmlib's blocks and threads"
+        "(BLAS threads); blocked: the same products in gmmlib's blocks and "
+        "threads; memory: reading X once; /limit: gmmlib over the larger of "
+        "blocked and memory"
     )
 
 

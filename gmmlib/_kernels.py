@@ -36,17 +36,20 @@ import numba
 import numpy as np
 
 
-def tile_rows(n_features):
-    """Rows per tile: the tile's residuals, (d, tile) numbers, take 16 KiB.
+def tile_rows(n_features, n_components):
+    """Rows per tile: the tile's working set, about 32 KiB.
 
-    Long tiles amortise each loop's set-up (about 30 loops per tile when
-    d = 2); short ones keep the residuals, which the innermost loops read d
-    times, in the first-level cache.
+    A tile's arrays hold about ``2 d + K + 4`` numbers per row (the residuals
+    twice, the exponents, the responsibilities and their products, the row
+    sums): with 8-byte numbers, 4096 / (2 d + K + 4) rows keep them in a
+    32 KiB first-level cache. At least 256 rows amortise each loop's set-up
+    (about 30 loops per tile when d = 2), at most 1024.
+    ``GMMLIB_TILE`` in the environment overrides it (for measurements).
     """
     override = os.environ.get("GMMLIB_TILE")
     if override:
         return int(override)
-    return max(256, min(2048, 4096 // max(1, n_features)))
+    return max(256, min(1024, 4096 // (2 * n_features + n_components + 4)))
 
 
 # Reassociation lets the compiler vectorise the reductions over a tile's rows;
@@ -63,6 +66,60 @@ def _residuals(X, start, m, centre, out):
         column = X[start : start + m, i]
         for t in range(m):
             row[t] = column[t] - c
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _add_squared_coordinate(a, factors, k, j, d, m, z, q):
+    """``q += y_j**2`` over a tile, y_j the j-th coordinate of the residual.
+
+    :math:`y_{nkj} = -(\\mathbf{b}_k^{\\mathsf{T}} U_k)_j + \\sum_{i \\le j}
+    a_{ni} (U_k)_{ij}` (:eq:`eq-stacked-product`): for j < 4 in one loop, in
+    registers; beyond, summed into ``z`` four terms per pass, and the last
+    term added in the loop that squares.
+    """
+    b = factors[k, d, j]
+    u = factors[k, j, j]
+    aj = a[j]
+    if j == 0:
+        for t in range(m):
+            v = b + aj[t] * u
+            q[t] += v * v
+    elif j == 1:
+        a0, u0 = a[0], factors[k, 0, j]
+        for t in range(m):
+            v = b + a0[t] * u0 + aj[t] * u
+            q[t] += v * v
+    elif j == 2:
+        a0, a1 = a[0], a[1]
+        u0, u1 = factors[k, 0, j], factors[k, 1, j]
+        for t in range(m):
+            v = b + a0[t] * u0 + a1[t] * u1 + aj[t] * u
+            q[t] += v * v
+    elif j == 3:
+        a0, a1, a2 = a[0], a[1], a[2]
+        u0, u1, u2 = factors[k, 0, j], factors[k, 1, j], factors[k, 2, j]
+        for t in range(m):
+            v = b + a0[t] * u0 + a1[t] * u1 + a2[t] * u2 + aj[t] * u
+            q[t] += v * v
+    else:
+        for t in range(m):
+            z[t] = b
+        i = 0
+        while i + 4 <= j:
+            u0, u1 = factors[k, i, j], factors[k, i + 1, j]
+            u2, u3 = factors[k, i + 2, j], factors[k, i + 3, j]
+            a0, a1, a2, a3 = a[i], a[i + 1], a[i + 2], a[i + 3]
+            for t in range(m):
+                z[t] += a0[t] * u0 + a1[t] * u1 + a2[t] * u2 + a3[t] * u3
+            i += 4
+        for rest in range(i, j):
+            ui = factors[k, rest, j]
+            ai = a[rest]
+            for t in range(m):
+                z[t] += ai[t] * ui
+        for t in range(m):
+            v = z[t] + aj[t] * u
+            q[t] += v * v
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
@@ -108,38 +165,32 @@ def log_prob_tiles(
             q = out[k, start : start + m]
             for t in range(m):
                 q[t] = 0
-            for j in range(d):
-                # y_j = -(b_k U_k)_j + sum_{i <= j} a_i (U_k)_ij, q += y_j^2; the
-                # last term is added in the loop that squares (for 'diag' and
-                # 'spherical' it is the only one)
-                b = factors[k, d, j]
-                u = factors[k, j, j]
-                aj = a[j]
-                if diagonal or j == 0:
+            if diagonal:
+                # 'diag', 'spherical': y_j = -(b_k U_k)_j + a_j (U_k)_jj, four
+                # coordinates per pass over q (eq-diag-product)
+                j = 0
+                while j + 4 <= d:
+                    b0, b1 = factors[k, d, j], factors[k, d, j + 1]
+                    b2, b3 = factors[k, d, j + 2], factors[k, d, j + 3]
+                    u0, u1 = factors[k, j, j], factors[k, j + 1, j + 1]
+                    u2, u3 = factors[k, j + 2, j + 2], factors[k, j + 3, j + 3]
+                    a0, a1, a2, a3 = a[j], a[j + 1], a[j + 2], a[j + 3]
+                    for t in range(m):
+                        v0 = b0 + a0[t] * u0
+                        v1 = b1 + a1[t] * u1
+                        v2 = b2 + a2[t] * u2
+                        v3 = b3 + a3[t] * u3
+                        q[t] += v0 * v0 + v1 * v1 + v2 * v2 + v3 * v3
+                    j += 4
+                for rest in range(j, d):
+                    b, u, aj = factors[k, d, rest], factors[k, rest, rest], a[rest]
                     for t in range(m):
                         v = b + aj[t] * u
                         q[t] += v * v
-                    continue
-                for t in range(m):
-                    z[t] = b
-                # four terms per pass over z (one load and store of z for
-                # four products), then the rest
-                i = 0
-                while i + 4 <= j:
-                    u0, u1 = factors[k, i, j], factors[k, i + 1, j]
-                    u2, u3 = factors[k, i + 2, j], factors[k, i + 3, j]
-                    a0, a1, a2, a3 = a[i], a[i + 1], a[i + 2], a[i + 3]
-                    for t in range(m):
-                        z[t] += a0[t] * u0 + a1[t] * u1 + a2[t] * u2 + a3[t] * u3
-                    i += 4
-                for rest in range(i, j):
-                    ui = factors[k, rest, j]
-                    ai = a[rest]
-                    for t in range(m):
-                        z[t] += ai[t] * ui
-                for t in range(m):
-                    v = z[t] + aj[t] * u
-                    q[t] += v * v
+            else:
+                for j in range(d):
+                    # y_j = -(b_k U_k)_j + sum_{i <= j} a_i (U_k)_ij, q += y_j^2
+                    _add_squared_coordinate(a, factors, k, j, d, m, z, q)
             c = const[k]
             for t in range(m):
                 q[t] = c - q[t]

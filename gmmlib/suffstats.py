@@ -673,7 +673,7 @@ class BlockEStep:
         # slower; the floor adds at most n_samples * tiny / eps to N_k
         info = np.finfo(dtype)
         self._floor = math.log(info.tiny / info.eps)
-        self._tile = _kernels.tile_rows(n_features)
+        self._tile = _kernels.tile_rows(n_features, n_components)
 
     # -- pieces -------------------------------------------------------------
 

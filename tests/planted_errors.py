@@ -370,6 +370,49 @@ CATALOGUE = (
         "GaussianMixture's spherical variance tr(S_k)/N_k, without the 1/d",
         ("06_covariance_shapes",),
     ),
+    # --- the engine's compiled loops (chapter 7, "One pass over a block") ----
+    PlantedError(
+        "engine-residual-about-centre",
+        "_kernels.py",
+        """    b = factors[k, d, j]
+    u = factors[k, j, j]""",
+        """    b = 0 * factors[k, d, j]
+    u = factors[k, j, j]""",
+        "the engine's whitened residual without F_k's row −b_kᵀU_k (about "
+        "the centre, not about μ_k)",
+        ("07_at_scale",),
+    ),
+    PlantedError(
+        "engine-last-tile-skipped",
+        "_kernels.py",
+        """    for start in range(0, n, tile):
+        m = min(tile, n - start)
+        _residuals(X, start, m, centre, a)
+        # the sum of the exponentials""",
+        """    for start in range(0, n - tile + 1, tile):
+        m = tile
+        _residuals(X, start, m, centre, a)
+        # the sum of the exponentials""",
+        "the engine's sums skip a block's last, partial tile of rows",
+        ("07_at_scale",),
+    ),
+    PlantedError(
+        "engine-sample-weight-dropped",
+        "_kernels.py",
+        "scale[t] = w[t] / tot[t]",
+        "scale[t] = 1 / tot[t]",
+        "the engine's responsibilities without the sample weights (γ_nk, not w_n γ_nk)",
+        ("07_at_scale", "11_weights_and_streaming"),
+    ),
+    PlantedError(
+        "engine-scatter-half",
+        "suffstats.py",
+        "scatter = np.tril(scatter) + np.tril(scatter, -1).transpose(0, 2, 1)",
+        "scatter = np.tril(scatter)",
+        "the engine's scatter left as the lower triangle its loop sums, never "
+        "copied to the upper one",
+        ("07_at_scale",),
+    ),
     # --- the MAP update (chapter 9) and stepwise EM (chapter 11) -------------
     PlantedError(
         "map-dof-minus",
@@ -444,8 +487,10 @@ def run(error: PlantedError) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"planted-{error.id}-") as tmp:
         copy_root = Path(tmp)
         package = copy_root / "gmmlib"
+        # numba's cache (__pycache__/*.nbi, *.nbc) comes along, with the files'
+        # times: kernels whose source is not edited load instead of compiling
         shutil.copytree(
-            ROOT / "gmmlib", package, ignore=shutil.ignore_patterns("__pycache__")
+            ROOT / "gmmlib", package, ignore=shutil.ignore_patterns("*.pyc")
         )
         apply(error, package)
         env = _environment(copy_root)

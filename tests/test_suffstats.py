@@ -107,7 +107,7 @@ def test_block_statistics_at_every_tile_boundary(covariance_type, dtype):
     precisions, against the functional core in float64."""
     from gmmlib._kernels import tile_rows
 
-    tile = tile_rows(3)
+    tile = tile_rows(3, 3)
     X_all = _data(n_samples=3 * tile + 60, seed=4)
     weights, means, covariances, prec_chol = _parameters(covariance_type)
     estep = BlockEStep(
