@@ -416,7 +416,17 @@ def precisions_cholesky_from_covariances(covariances, covariance_type, reg_covar
             except np.linalg.LinAlgError:
                 bad.append(k)
                 continue
-            if not np.all(np.isfinite(chol)) or np.any(np.diagonal(chol) <= 0):
+            # a rank-deficient covariance can pass Cholesky with a pivot at
+            # rounding level, and its inverse is then noise: as in
+            # gmmlib.em.update_covariances, a squared pivot below d * eps times
+            # the largest variance means singular to working precision
+            pivots = np.diagonal(chol)
+            rounding = cov.shape[0] * np.finfo(cov.dtype).eps * np.max(np.diag(cov))
+            if (
+                not np.all(np.isfinite(chol))
+                or np.any(pivots <= 0)
+                or np.min(pivots) ** 2 <= rounding
+            ):
                 bad.append(k)
                 continue
             out[k] = solve_triangular(chol, eye, lower=True).T

@@ -324,3 +324,25 @@ def test_a_factor_with_a_non_positive_diagonal_is_refused(covariance_type):
     bad.flat[0] = np.nan
     with pytest.raises(ValueError, match="finite"):
         BlockEStep(weights, means, bad, covariance_type)
+
+
+def test_a_covariance_singular_to_working_precision_is_refused():
+    """A rank-one covariance whose Cholesky succeeds only through rounding (a
+    pivot at rounding level) is refused, as by gmmlib.em: its inverse would be
+    noise, and EM would go on with a collapsed component."""
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        v = rng.standard_normal(3)
+        rank_one = np.outer(v, v)
+        try:
+            np.linalg.cholesky(rank_one)
+        except np.linalg.LinAlgError:
+            continue
+        break
+    else:
+        pytest.fail("no rank-one matrix passed Cholesky by rounding")
+    with pytest.raises(ValueError, match=r"component\(s\) \[0\]"):
+        precisions_cholesky_from_covariances(rank_one[None], "full")
+    # a well-conditioned covariance next to it is accepted
+    accepted = precisions_cholesky_from_covariances(rank_one + np.eye(3), "tied")
+    assert np.all(np.isfinite(accepted))
