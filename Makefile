@@ -57,7 +57,14 @@ $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 $(LAB_OVERRIDE): binder/postBuild $(STAMP)
 	$(BIN)/python binder/postBuild
 
-setup: $(STAMP) $(LAB_OVERRIDE)
+# numba compiles the E-step's kernels (gmmlib/_kernels.py) on first use and
+# caches them in gmmlib/__pycache__: compile them once here, not in a chapter.
+KERNELS := $(VENV)/.kernels-compiled
+$(KERNELS): gmmlib/_kernels.py $(STAMP)
+	$(BIN)/python -c 'from gmmlib._kernels import warm_up; print(f"gmmlib kernels ready in {warm_up():.1f} s")'
+	@touch $@
+
+setup: $(STAMP) $(LAB_OVERRIDE) $(KERNELS)
 
 # `make book` builds $(EDITION)-book: full-book (default) or student-book.
 ifeq ($(filter $(EDITION),full student),)
