@@ -282,10 +282,51 @@ def accumulate_tiles(
                 acc += g[t]
             nk[k] += acc
             if diagonal:
-                # one loop per coordinate: r, its weighted sum and square sum
-                for i in range(d):
-                    s = shift[k, i]
-                    ai = a[i]
+                # r_i, its weighted sum and weighted square sum, four
+                # coordinates per pass over g
+                i = 0
+                while i + 4 <= d:
+                    s0, s1 = shift[k, i], shift[k, i + 1]
+                    s2, s3 = shift[k, i + 2], shift[k, i + 3]
+                    a0, a1, a2, a3 = a[i], a[i + 1], a[i + 2], a[i + 3]
+                    m0 = zero
+                    m1 = zero
+                    m2 = zero
+                    m3 = zero
+                    q0 = zero
+                    q1 = zero
+                    q2 = zero
+                    q3 = zero
+                    for t in range(m):
+                        gt = g[t]
+                        v0 = a0[t] - s0
+                        v1 = a1[t] - s1
+                        v2 = a2[t] - s2
+                        v3 = a3[t] - s3
+                        w0 = gt * v0
+                        w1 = gt * v1
+                        w2 = gt * v2
+                        w3 = gt * v3
+                        m0 += w0
+                        m1 += w1
+                        m2 += w2
+                        m3 += w3
+                        q0 += w0 * v0
+                        q1 += w1 * v1
+                        q2 += w2 * v2
+                        q3 += w3 * v3
+                    moved[k, i] += m0
+                    moved[k, i + 1] += m1
+                    moved[k, i + 2] += m2
+                    moved[k, i + 3] += m3
+                    scatter[k, i, 0] += q0
+                    scatter[k, i + 1, 0] += q1
+                    scatter[k, i + 2, 0] += q2
+                    scatter[k, i + 3, 0] += q3
+                    i += 4
+                for rest in range(i, d):
+                    s = shift[k, rest]
+                    ai = a[rest]
                     acc = zero
                     acc2 = zero
                     for t in range(m):
@@ -293,30 +334,42 @@ def accumulate_tiles(
                         w = g[t] * v
                         acc += w
                         acc2 += w * v
-                    moved[k, i] += acc
-                    scatter[k, i, 0] += acc2
+                    moved[k, rest] += acc
+                    scatter[k, rest, 0] += acc2
                 continue
-            # 'full', 'tied': r_i, its weighted sum and the scatter's row i
-            # up to the diagonal (the lower triangle), from the r_j, j < i,
-            # already formed
+            # 'full', 'tied': r_i, its weighted sum, and the scatter's row i up
+            # to the diagonal (the lower triangle): the entries (i, i) and
+            # (i, i - 1) in the same loop, the others from the r_j, j < i - 1,
+            # already formed, four per pass over gr
             for i in range(d):
                 s = shift[k, i]
                 ai = a[i]
                 ri = r[i]
                 acc = zero
                 acc2 = zero
-                for t in range(m):
-                    v = ai[t] - s
-                    ri[t] = v
-                    w = g[t] * v
-                    gr[t] = w
-                    acc += w
-                    acc2 += w * v
+                acc3 = zero
+                if i == 0:
+                    for t in range(m):
+                        v = ai[t] - s
+                        ri[t] = v
+                        w = g[t] * v
+                        acc += w
+                        acc2 += w * v
+                else:
+                    previous = r[i - 1]
+                    for t in range(m):
+                        v = ai[t] - s
+                        ri[t] = v
+                        w = g[t] * v
+                        gr[t] = w
+                        acc += w
+                        acc2 += w * v
+                        acc3 += w * previous[t]
+                    scatter[k, i, i - 1] += acc3
                 moved[k, i] += acc
                 scatter[k, i, i] += acc2
-                # four entries per pass over gr, then the rest
                 j = 0
-                while j + 4 <= i:
+                while j + 4 <= i - 1:
                     r0, r1, r2, r3 = r[j], r[j + 1], r[j + 2], r[j + 3]
                     acc0 = zero
                     acc1 = zero
@@ -333,7 +386,7 @@ def accumulate_tiles(
                     scatter[k, i, j + 2] += acc2
                     scatter[k, i, j + 3] += acc3
                     j += 4
-                for rest in range(j, i):
+                for rest in range(j, i - 1):
                     rj = r[rest]
                     acc = zero
                     for t in range(m):
