@@ -346,7 +346,7 @@ def test_fit_on_two_threads_equals_the_fit_on_one(covariance_type, monkeypatch):
 
     rng = np.random.default_rng(8)
     X = np.vstack(
-        [rng.standard_normal((40000, 2)), 4 + rng.standard_normal((40000, 2))]
+        [rng.standard_normal((60000, 2)), 4 + rng.standard_normal((60000, 2))]
     )
     params = dict(covariance_type=covariance_type, max_iter=5, tol=0, random_state=0)
     monkeypatch.setattr(gmmlib.mixture, "_blas_threads", lambda: 1)
