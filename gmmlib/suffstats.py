@@ -408,28 +408,33 @@ def precisions_cholesky_from_covariances(covariances, covariance_type, reg_covar
     if covariance_type in ("full", "tied"):
         stack = covariances if covariance_type == "full" else covariances[None]
         out = np.empty_like(stack)
-        bad = []
         eye = np.eye(stack.shape[-1], dtype=stack.dtype)
-        for k, cov in enumerate(stack):
-            try:
-                chol = np.linalg.cholesky(cov)
-            except np.linalg.LinAlgError:
+        try:  # all K at once; one by one only to name the failures
+            factors = list(np.linalg.cholesky(stack))
+        except np.linalg.LinAlgError:
+            factors = []
+            for cov in stack:
+                try:
+                    factors.append(np.linalg.cholesky(cov))
+                except np.linalg.LinAlgError:
+                    factors.append(None)
+        bad = []
+        # a rank-deficient covariance can pass Cholesky with a pivot at
+        # rounding level, and its inverse is then noise: as in
+        # gmmlib.em.update_covariances, a squared pivot below d * eps times
+        # the largest variance means singular to working precision
+        rounding = stack.shape[-1] * np.finfo(stack.dtype).eps
+        for k, (cov, chol) in enumerate(zip(stack, factors, strict=True)):
+            if chol is None or not np.all(np.isfinite(chol)):
                 bad.append(k)
                 continue
-            # a rank-deficient covariance can pass Cholesky with a pivot at
-            # rounding level, and its inverse is then noise: as in
-            # gmmlib.em.update_covariances, a squared pivot below d * eps times
-            # the largest variance means singular to working precision
             pivots = np.diagonal(chol)
-            rounding = cov.shape[0] * np.finfo(cov.dtype).eps * np.max(np.diag(cov))
-            if (
-                not np.all(np.isfinite(chol))
-                or np.any(pivots <= 0)
-                or np.min(pivots) ** 2 <= rounding
+            if np.any(pivots <= 0) or np.min(pivots) ** 2 <= rounding * np.max(
+                np.diag(cov)
             ):
                 bad.append(k)
                 continue
-            out[k] = solve_triangular(chol, eye, lower=True).T
+            out[k] = solve_triangular(chol, eye, lower=True, check_finite=False).T
         if bad:
             which = "tied" if covariance_type == "tied" else bad
             raise ValueError(_COLLAPSE_MESSAGE.format(which=which, reg_covar=reg_covar))
@@ -924,8 +929,8 @@ def default_block_size(
     memory. Each block costs a few Python-level calls, and with threads every
     call takes the GIL: blocks of several thousand rows keep that cost small
     (measured on 2 cores, N = 1e6, d = 2, K = 3: 8 192 rows 12.0 ms per pass,
-    16 384 to 65 536 rows 10.0 to 10.5 ms). Given
-    ``n_samples``, blocks are also cut to at least 8 per thread, so the
+    16 384 to 65 536 rows 10.0 to 10.5 ms). Given ``n_samples`` and more
+    than one thread, blocks are also cut to at least 8 per thread, so the
     threads' shares stay even.
 
     Parameters
@@ -944,8 +949,8 @@ def default_block_size(
     """
     per_row = n_components + n_features + 2
     rows = min(32768, max(256, 2**20 // (itemsize * per_row)))
-    if n_samples is not None:
-        rows = min(rows, max(256, -(-n_samples // (8 * max(1, n_threads)))))
+    if n_samples is not None and n_threads > 1:
+        rows = min(rows, max(256, -(-n_samples // (8 * n_threads))))
     return int(rows)
 
 
