@@ -661,6 +661,14 @@ class BlockEStep:
                 "precision, as precisions_cholesky_from_covariances returns); got "
                 "a non-finite or non-positive diagonal entry."
             )
+        if covariance_type in ("full", "tied") and np.any(np.tril(prec_chol, -1) != 0):
+            raise ValueError(
+                "precisions_cholesky must be upper triangular (U with U @ U.T = "
+                "precision, as precisions_cholesky_from_covariances returns); got "
+                "a non-zero entry below the diagonal. For a lower factor L with "
+                "L @ L.T = precision, pass precisions_cholesky_from_precisions"
+                "(precision, covariance_type) instead."
+            )
         if covariance_type in ("full", "tied"):
             stacked = (
                 prec_chol

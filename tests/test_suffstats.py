@@ -346,3 +346,66 @@ def test_a_covariance_singular_to_working_precision_is_refused():
     # a well-conditioned covariance next to it is accepted
     accepted = precisions_cholesky_from_covariances(rank_one + np.eye(3), "tied")
     assert np.all(np.isfinite(accepted))
+
+
+def test_a_lower_triangular_factor_is_refused():
+    """The kernels read only the entries on and above the diagonal: a lower
+    factor L with L L^T = precision would give wrong densities silently."""
+    weights, means, covariances, upper = _parameters("full")
+    lower = np.linalg.cholesky(np.linalg.inv(covariances))
+    with pytest.raises(ValueError, match="upper triangular"):
+        BlockEStep(weights, means, lower, "full")
+    with pytest.raises(ValueError, match="upper triangular"):
+        BlockEStep(weights, means, lower[0], "tied")
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_every_branch_of_the_kernels_at_seven_features(covariance_type):
+    """d = 7 runs the kernels' branches that d = 3 does not: residual
+    coordinates j >= 4 summed four terms at a time, scatter entries four per
+    pass, and a diagonal remainder (7 = 4 + 3); with weights, against SciPy
+    and NumPy's weighted moments."""
+    rng = np.random.default_rng(11)
+    d, K, n = 7, 3, 2000
+    X = rng.standard_normal((n, d)) @ rng.standard_normal((d, d)) + 50.0
+    weights = np.array([0.2, 0.5, 0.3])
+    means = X[rng.choice(n, K, replace=False)]
+    halves = rng.standard_normal((K, d, d))
+    full = halves @ halves.transpose(0, 2, 1) + np.eye(d)
+    covariances = {
+        "full": full,
+        "tied": full[0],
+        "diag": np.diagonal(full, axis1=1, axis2=2).copy(),
+        "spherical": np.diagonal(full, axis1=1, axis2=2).mean(axis=1),
+    }[covariance_type]
+    dense = {
+        "full": full,
+        "tied": np.repeat(full[:1], K, axis=0),
+        "diag": np.array([np.diag(c) for c in np.atleast_2d(covariances)]),
+        "spherical": np.array([v * np.eye(d) for v in np.atleast_1d(covariances)]),
+    }[covariance_type]
+    prec_chol = precisions_cholesky_from_covariances(covariances, covariance_type)
+    estep = BlockEStep(weights, means, prec_chol, covariance_type, X.mean(axis=0))
+    log_prob = np.column_stack(
+        [
+            np.log(p) + multivariate_normal(m, c).logpdf(X)
+            for p, m, c in zip(weights, means, dense, strict=True)
+        ]
+    )
+    np.testing.assert_allclose(estep.weighted_log_prob(X), log_prob, rtol=1e-11)
+    w = rng.uniform(0.0, 2.0, n)
+    g = w[:, None] * np.exp(log_prob - logsumexp(log_prob, axis=1, keepdims=True))
+    stats = estep.statistics(X, sample_weight=w)
+    np.testing.assert_allclose(stats.nk, g.sum(axis=0), rtol=1e-11)
+    for k in range(K):
+        mean_k = np.average(X, axis=0, weights=g[:, k])
+        cov_k = np.cov(X, rowvar=False, aweights=g[:, k], bias=True)
+        if covariance_type in ("diag", "spherical"):
+            cov_k = np.diag(cov_k)
+        np.testing.assert_allclose(stats.means[k], mean_k, rtol=1e-11)
+        np.testing.assert_allclose(
+            stats.scatter[k] / stats.nk[k], cov_k, rtol=1e-9, atol=1e-9
+        )
+    np.testing.assert_allclose(
+        stats.log_likelihood, w @ logsumexp(log_prob, axis=1), rtol=1e-12
+    )
