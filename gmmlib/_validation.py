@@ -447,3 +447,25 @@ def check_sample_weight(sample_weight, n_samples):
     check_sample_weight_values(array)
     check_sample_weight_total(float(array.sum()))
     return array
+
+
+def singular_to_working_precision(factor, covariance):
+    """Whether a covariance whose Cholesky factorisation succeeded is singular.
+
+    A rank-deficient covariance can pass Cholesky with a pivot at rounding
+    level; its inverse is then noise. Relative to the largest variance, a
+    squared pivot below d * eps means numerically singular.
+
+    Parameters
+    ----------
+    factor : ndarray of shape (d, d)
+        The Cholesky factor (either triangle) of ``covariance``.
+    covariance : ndarray of shape (d, d)
+
+    Returns
+    -------
+    bool
+    """
+    eps = np.finfo(covariance.dtype).eps
+    pivot = np.min(np.diag(factor)) ** 2
+    return bool(pivot <= covariance.shape[0] * eps * np.max(np.diag(covariance)))

@@ -29,6 +29,7 @@ from gmmlib._validation import (
     check_weights,
     check_X,
     float_dtype,
+    singular_to_working_precision,
 )
 from gmmlib.gaussian import _log_pdf_cholesky
 
@@ -550,12 +551,7 @@ def _check_positive_definite(covariance, what, nk, covariance_type):
     except np.linalg.LinAlgError:
         factor = None
     else:
-        # A rank-deficient scatter can pass Cholesky with a pivot at rounding
-        # level; its inverse would then be noise. Relative to the largest
-        # variance, a squared pivot below d * eps means numerically singular.
-        eps = np.finfo(covariance.dtype).eps
-        pivot = np.min(np.diag(factor)) ** 2
-        if pivot <= covariance.shape[0] * eps * np.max(np.diag(covariance)):
+        if singular_to_working_precision(factor, covariance):
             problem = f"{what} is singular to working precision"
             factor = None
     if factor is None:

@@ -36,6 +36,7 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from gmmlib import _kernels
+from gmmlib._validation import singular_to_working_precision
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
@@ -419,18 +420,14 @@ def precisions_cholesky_from_covariances(covariances, covariance_type, reg_covar
                 except np.linalg.LinAlgError:
                     factors.append(None)
         bad = []
-        # a rank-deficient covariance can pass Cholesky with a pivot at
-        # rounding level, and its inverse is then noise: as in
-        # gmmlib.em.update_covariances, a squared pivot below d * eps times
-        # the largest variance means singular to working precision
-        rounding = stack.shape[-1] * np.finfo(stack.dtype).eps
         for k, (cov, chol) in enumerate(zip(stack, factors, strict=True)):
-            if chol is None or not np.all(np.isfinite(chol)):
-                bad.append(k)
-                continue
-            pivots = np.diagonal(chol)
-            if np.any(pivots <= 0) or np.min(pivots) ** 2 <= rounding * np.max(
-                np.diag(cov)
+            # a pivot at rounding level passes Cholesky but leaves the
+            # covariance singular to working precision (as in gmmlib.em)
+            if (
+                chol is None
+                or not np.all(np.isfinite(chol))
+                or np.any(np.diagonal(chol) <= 0)
+                or singular_to_working_precision(chol, cov)
             ):
                 bad.append(k)
                 continue
@@ -691,11 +688,7 @@ class BlockEStep:
         self._const = (-0.5 * d * math.log(2 * math.pi) + log_det + log_weights).astype(
             dtype
         )
-        # responsibilities are floored at tiny/eps (1e-31 in float32): below
-        # it, exp and the products give subnormal numbers, which are ten times
-        # slower; the floor adds at most n_samples * tiny / eps to N_k
-        info = np.finfo(dtype)
-        self._floor = math.log(info.tiny / info.eps)
+        self._floor = _log_floor(dtype)
         self._tile = _kernels.tile_rows(n_features, n_components)
 
     # -- pieces -------------------------------------------------------------
@@ -703,6 +696,23 @@ class BlockEStep:
     def _rows(self, X_block):
         """The block as the kernels take it: C-ordered, in the working dtype."""
         return np.ascontiguousarray(X_block, dtype=self.dtype)
+
+    def _log_prob(self, rows, normalise, out, top):
+        """The first kernel on C-ordered ``rows``: log-densities into ``out``
+        (K, n); with ``normalise``, the row maxima into ``top`` and the
+        floored differences to them into ``out``."""
+        _kernels.log_prob_tiles(
+            rows,
+            self.centre,
+            self._factors,
+            self._diagonal,
+            self._const,
+            self._floor,
+            normalise,
+            out,
+            top,
+            self._tile,
+        )
 
     def _workspace(self, n_rows):
         """Buffers for blocks of up to ``n_rows`` rows, reused block after block."""
@@ -727,18 +737,7 @@ class BlockEStep:
         """
         rows = self._rows(X_block)
         out = np.empty((self.n_components, rows.shape[0]), self.dtype)
-        _kernels.log_prob_tiles(
-            rows,
-            self.centre,
-            self._factors,
-            self._diagonal,
-            self._const,
-            self._floor,
-            False,
-            out,
-            out[0],
-            self._tile,
-        )
+        self._log_prob(rows, False, out, out[0])
         return out.T
 
     def _shifted_sums(self, X_block, workspace, sums, sample_weight=None):
@@ -756,18 +755,7 @@ class BlockEStep:
         n = rows.shape[0]
         log_prob = workspace["log_prob"][:, :n]
         top, total = workspace["top"][:n], workspace["total"][:n]
-        _kernels.log_prob_tiles(
-            rows,
-            self.centre,
-            self._factors,
-            self._diagonal,
-            self._const,
-            self._floor,
-            True,
-            log_prob,
-            top,
-            self._tile,
-        )
+        self._log_prob(rows, True, log_prob, top)
         # NumPy's vectorised exponential (numba's is a scalar call per number)
         np.exp(log_prob, out=log_prob)
         if sample_weight is None:
@@ -872,6 +860,18 @@ class BlockEStep:
         return self._finish(n_samples, sums, log_likelihood, total_weight)
 
 
+def _log_floor(dtype):
+    """ln of the floor under the responsibilities' numerators: tiny / eps.
+
+    Below it (1e-31 in float32, 1e-292 in float64) exp and the products with
+    the residuals give subnormal numbers, which are ten times slower; the floor
+    moves each responsibility by at most K tiny / eps
+    (:eq:`eq-floored-responsibility`).
+    """
+    info = np.finfo(dtype)
+    return math.log(info.tiny / info.eps)
+
+
 def _responsibilities_t(log_prob_t):
     """Transposed responsibilities (in place) and per-row log-likelihood.
 
@@ -880,11 +880,7 @@ def _responsibilities_t(log_prob_t):
     """
     top = log_prob_t.max(axis=0)
     log_prob_t -= top
-    # responsibilities are floored at tiny/eps (1e-31 in float32): below it,
-    # exp and the products with the residuals give subnormal numbers, which
-    # are ten times slower; the floor adds at most n_samples * tiny / eps to N_k
-    info = np.finfo(log_prob_t.dtype)
-    np.maximum(log_prob_t, math.log(info.tiny / info.eps), out=log_prob_t)
+    np.maximum(log_prob_t, _log_floor(log_prob_t.dtype), out=log_prob_t)
     np.exp(log_prob_t, out=log_prob_t)
     total = log_prob_t.sum(axis=0)
     log_prob_t /= total

@@ -37,26 +37,31 @@ def _parameters(covariance_type, offset=0.0, dtype=np.float64):
     for _ in range(3):
         a = rng.standard_normal((3, 3))
         full.append(a @ a.T + np.eye(3))
-    full = np.array(full)
-    covariances = {
-        "full": full,
-        "tied": full[0],
-        "diag": np.diagonal(full, axis1=1, axis2=2).copy(),
-        "spherical": np.diagonal(full, axis1=1, axis2=2).mean(axis=1),
-    }[covariance_type]
+    covariances = _shaped(np.array(full), covariance_type)
     prec_chol = precisions_cholesky_from_covariances(covariances, covariance_type)
     cast = [np.asarray(p, dtype) for p in (weights, means, covariances, prec_chol)]
     return tuple(cast)
 
 
-def _full_covariances(covariances, covariance_type):
+def _shaped(full, covariance_type):
+    """The covariances of ``covariance_type`` taken from a stack of full ones."""
+    return {
+        "full": full,
+        "tied": full[0],
+        "diag": np.diagonal(full, axis1=1, axis2=2).copy(),
+        "spherical": np.diagonal(full, axis1=1, axis2=2).mean(axis=1),
+    }[covariance_type]
+
+
+def _full_covariances(covariances, covariance_type, n_components=3, n_features=3):
+    """Back to a (K, d, d) stack, for SciPy's densities."""
     if covariance_type == "full":
         return covariances
     if covariance_type == "tied":
-        return np.repeat(covariances[None], 3, axis=0)
+        return np.repeat(covariances[None], n_components, axis=0)
     if covariance_type == "diag":
         return np.array([np.diag(c) for c in covariances])
-    return np.array([v * np.eye(3) for v in covariances])
+    return np.array([v * np.eye(n_features) for v in covariances])
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -372,18 +377,8 @@ def test_every_branch_of_the_kernels_at_seven_features(covariance_type):
     means = X[rng.choice(n, K, replace=False)]
     halves = rng.standard_normal((K, d, d))
     full = halves @ halves.transpose(0, 2, 1) + np.eye(d)
-    covariances = {
-        "full": full,
-        "tied": full[0],
-        "diag": np.diagonal(full, axis1=1, axis2=2).copy(),
-        "spherical": np.diagonal(full, axis1=1, axis2=2).mean(axis=1),
-    }[covariance_type]
-    dense = {
-        "full": full,
-        "tied": np.repeat(full[:1], K, axis=0),
-        "diag": np.array([np.diag(c) for c in np.atleast_2d(covariances)]),
-        "spherical": np.array([v * np.eye(d) for v in np.atleast_1d(covariances)]),
-    }[covariance_type]
+    covariances = _shaped(full, covariance_type)
+    dense = _full_covariances(covariances, covariance_type, K, d)
     prec_chol = precisions_cholesky_from_covariances(covariances, covariance_type)
     estep = BlockEStep(weights, means, prec_chol, covariance_type, X.mean(axis=0))
     log_prob = np.column_stack(
