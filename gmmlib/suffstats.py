@@ -865,8 +865,8 @@ def _log_floor(dtype):
 
     Below it (1e-31 in float32, 1e-292 in float64) exp and the products with
     the residuals give subnormal numbers, which are ten times slower; the floor
-    moves each responsibility by at most K tiny / eps
-    (:eq:`eq-floored-responsibility`).
+    moves each responsibility by at most K tiny / eps (chapter 7, "The
+    responsibilities, with a floor").
     """
     info = np.finfo(dtype)
     return math.log(info.tiny / info.eps)
