@@ -673,9 +673,17 @@ default='kmeans'
     def score(self, X, y=None, sample_weight=None):
         """Mean log-likelihood per row; with weights, their weighted mean.
 
+        Without weights, ``score_samples(X).mean()``, computed as
+        scikit-learn computes its ``score``: NumPy's mean in the dtype of
+        ``X`` (float32 rows give the float32 mean of float32 values, to the
+        last bit the same number). With ``sample_weight``,
         :math:`\\sum_n w_n \\ln p(x_n) / \\sum_n w_n`, scikit-learn's
         convention for a ``sample_weight`` in ``score`` (the weighted
-        log-likelihood :eq:`eq-weighted-log-likelihood` per unit of weight).
+        log-likelihood :eq:`eq-weighted-log-likelihood` per unit of weight),
+        computed the same way: ``np.average(score_samples(X), weights=w)``
+        with the weights divided by the largest of them (so that every
+        finite weight fits in float32) and cast to the dtype of ``X``.
+        Weights all equal give exactly ``score(X)``.
 
         Parameters
         ----------
@@ -691,8 +699,12 @@ default='kmeans'
         backend, X = self._validated(X)
         sample_weight = backend.sample_weight(sample_weight, X)
         log_prob = self._per_block(backend, X, _log_norm)
-        total = backend.weighted_sum(log_prob, sample_weight)
-        return total / backend.total_weight(sample_weight, X)
+        if sample_weight is None:
+            return float(log_prob.mean())
+        # Dask's weights are only read now: refuse all-zero ones by name
+        check_sample_weight_total(backend.total_weight(sample_weight, X))
+        weights = (sample_weight / sample_weight.max()).astype(log_prob.dtype)
+        return float((log_prob * weights).sum() / weights.sum())
 
     def predict(self, X):
         """Most probable component of each row.
