@@ -709,6 +709,8 @@ default='kmeans'
         Returns
         -------
         log_prob : ndarray of shape (n_samples,)
+            In the dtype of the fitted parameters (that of the training
+            data); a lazy Dask array for Dask input.
         """
         backend, X = self._validated(X)
         return self._per_block(backend, X, _log_norm)
@@ -738,6 +740,8 @@ default='kmeans'
         Returns
         -------
         float
+            Computed (before the conversion to ``float``) in the dtype of
+            :meth:`score_samples`.
         """
         backend, X = self._validated(X)
         sample_weight = backend.sample_weight(sample_weight, X)

@@ -111,6 +111,13 @@ def test_weighted_score_is_numpys_weighted_average_in_the_dtype_of_X(dtype):
         assert model.score(X, sample_weight=np.full(len(X), weight)) == model.score(X)
 
 
+def test_score_samples_are_in_the_dtype_of_the_fitted_parameters():
+    X, _, _ = make_mixture(n_samples=500, n_components=2, random_state=2)
+    model = GaussianMixture(2, random_state=0).fit(X.astype(np.float32))
+    assert model.score_samples(X).dtype == np.float32
+    assert model.score(X) == float(model.score_samples(X).mean())
+
+
 # -- history_ -------------------------------------------------------------------
 
 
