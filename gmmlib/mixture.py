@@ -728,7 +728,8 @@ default='kmeans'
         computed the same way: ``np.average(score_samples(X), weights=w)``
         with the weights divided by the largest of them (so that every
         finite weight fits in float32) and cast to the dtype of ``X``.
-        Weights all equal give exactly ``score(X)``.
+        Weights all equal give ``score(X)``, to the last bit below 2**24
+        rows (where float32 still counts rows exactly).
 
         Parameters
         ----------
