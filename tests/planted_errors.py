@@ -31,8 +31,9 @@ record. To refresh the record by hand::
 
     .venv/bin/python tests/planted_errors.py --write
 
-(``--jobs N`` runs N kernels at once; ``ID ...`` or ``--chapter STEM`` runs only
-those errors, without writing.)
+(``--jobs N`` runs N kernels at once; ``ID ...`` runs only those errors, without
+writing; ``--chapter STEM`` only that chapter's, and with ``--write`` replaces
+only that chapter's rows of the record.)
 """
 
 from __future__ import annotations
@@ -410,13 +411,26 @@ def dumps(rows: list[dict]) -> str:
     return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
 
 
+def merged(old: list[dict], new: list[dict]) -> list[dict]:
+    """The record ``old`` with the errors run again replaced, in catalogue order."""
+    by_id = {record["id"]: record for record in old}
+    by_id.update({record["id"]: record for record in new})
+    return [by_id[e.id] for e in CATALOGUE if e.id in by_id]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("ids", nargs="*", help="run only these errors")
-    parser.add_argument("--chapter", help="run only the errors of this chapter (stem)")
+    parser.add_argument(
+        "--chapter",
+        action="append",
+        help="run only the errors of this chapter (stem); may be repeated",
+    )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument(
-        "--write", action="store_true", help=f"rewrite {TABLE.relative_to(ROOT)}"
+        "--write",
+        action="store_true",
+        help=f"rewrite {TABLE.relative_to(ROOT)} (with --chapter, only their rows)",
     )
     args = parser.parse_args(argv)
     known = {error.id: error for error in CATALOGUE}
@@ -425,19 +439,22 @@ def main(argv=None) -> int:
         parser.error(f"no planted error {unknown}; known: {sorted(known)}")
     errors = [known[name] for name in args.ids] if args.ids else list(CATALOGUE)
     if args.chapter:
-        errors = [e for e in errors if e.chapter == args.chapter]
+        errors = [e for e in errors if e.chapter in args.chapter]
     started = time.perf_counter()
     records = run_all(errors, args.jobs)
     print(f"{len(records)} planted errors in {time.perf_counter() - started:.0f} s")
-    whole = not args.ids and not args.chapter
-    if whole:
+    if args.write and not args.ids:
+        if args.chapter and TABLE.is_file():
+            old = json.loads(TABLE.read_text(encoding="utf-8"))
+            old = [r for r in old if r["chapter"] not in args.chapter]
+            records = merged(old, records)
+        TABLE.write_text(dumps(table(records)), encoding="utf-8")
+        print(f"wrote {TABLE.relative_to(ROOT)}")
+    if not args.ids and (args.write or not args.chapter):
         print(coverage_line(records))
         _, unpaired = coverage(records)
         for stem, n in unpaired:
             print(f"  no error catches {stem} cell {n}")
-    if args.write and whole:
-        TABLE.write_text(dumps(table(records)), encoding="utf-8")
-        print(f"wrote {TABLE.relative_to(ROOT)}")
     return 0 if not missed(records) else 1
 
 
