@@ -64,4 +64,28 @@ ERRORS = (
             "points = mu + rng.standard_normal((5, d)) @ np.linalg.cholesky(Sigma).T",
         ),
     ),
+    PlantedError(
+        "det-grad-sympy-not-transposed",
+        "chapters/02_gaussian_derivative.md",
+        "assert sp.simplify(gradient - S.det() * S.inv().T) == sp.zeros(",
+        "assert sp.simplify(gradient - S.det() * S.inv()) == sp.zeros(",
+        "eq-det-grad claimed as |S| S⁻¹ in the symbolic check (no transpose)",
+        "02_gaussian_derivative",
+    ),
+    PlantedError(
+        "inverse-diff-sign",
+        "chapters/02_gaussian_derivative.md",
+        "assert np.allclose(numeric, -A_inv @ H @ A_inv, atol=1e-7)",
+        "assert np.allclose(numeric, A_inv @ H @ A_inv, atol=1e-7)",
+        "eq-inverse-diff claimed as d(Σ⁻¹) = +Σ⁻¹ dΣ Σ⁻¹",
+        "02_gaussian_derivative",
+    ),
+    PlantedError(
+        "gauss-grad-steps-line4-sign",
+        "chapters/02_gaussian_derivative.md",
+        "N_S * (-0.5 / det_S * det_S * S_inv.T + 0.5 * S_inv.T @ uu @ S_inv.T),",
+        "N_S * (-0.5 / det_S * det_S * S_inv.T - 0.5 * S_inv.T @ uu @ S_inv.T),",
+        "line (4) of eq-gauss-grad-steps with the two minus signs not made a plus",
+        "02_gaussian_derivative",
+    ),
 )
