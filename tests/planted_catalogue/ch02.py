@@ -88,4 +88,21 @@ ERRORS = (
         "line (4) of eq-gauss-grad-steps with the two minus signs not made a plus",
         "02_gaussian_derivative",
     ),
+    PlantedError(
+        "numdiff-step-not-doubled",
+        "gmmlib/numdiff.py",
+        "return (upper - lower) / (2.0 * step)",
+        "return (upper - lower) / step",
+        "the central difference divided by h instead of 2h",
+        "02_gaussian_derivative",
+        cells=("numeric = numdiff.matrix_gradient(lambda M: v @ M @ w, A)",),
+    ),
+    PlantedError(
+        "fd-truncation-first-order",
+        "chapters/02_gaussian_derivative.md",
+        "assert 1.7 < slope_big < 2.3 and -1.5 < slope_small < -0.5",
+        "assert 0.7 < slope_big < 1.3 and -1.5 < slope_small < -0.5",
+        "the central difference's truncation error claimed O(h), not O(h²)",
+        "02_gaussian_derivative",
+    ),
 )

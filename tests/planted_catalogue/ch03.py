@@ -32,7 +32,10 @@ ERRORS = (
         "grad[k] = -0.5 * (len(X) * precision - weighted_outer)",
         "N for N_k in ∂L/∂Σ_k: Σ_n γ_nk Σ⁻¹ taken as N Σ⁻¹",
         "03_stationarity",
-        cells=("G = em.log_likelihood_grad_cov(X, weights, means, covariances)",),
+        cells=(
+            "G = em.log_likelihood_grad_cov(X, weights, means, covariances)",
+            "switched_off = np.array([0.0, 0.6, 0.4])",
+        ),
     ),
     PlantedError(
         "sym-grad-without-diag",
@@ -75,5 +78,16 @@ ERRORS = (
         "π_k^new = 1/K: EM stops where ∂L/∂Σ_k, ∂L/∂μ_k vanish, ∂L/∂π does not",
         "03_stationarity",
         cells=("grad_all = np.array(",),
+    ),
+    PlantedError(
+        "loglik-without-pi-ch03",
+        "gmmlib/em.py",
+        """    weighted = _log_weighted_densities(X, weights, means, cholesky)
+    return float(np.sum(_log_mixture_density(weighted)))""",
+        """    weighted = _log_weighted_densities(X, 1 + 0 * weights, means, cholesky)
+    return float(np.sum(_log_mixture_density(weighted)))""",
+        "L without its weights: the typed-in reference of chapter 3 disagrees",
+        "03_stationarity",
+        cells=("def gauss_any(X, mean, M):",),
     ),
 )
