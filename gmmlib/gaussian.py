@@ -4,10 +4,12 @@ Chapter 2 of the book: the density, the two matrix-calculus lemmas (the
 gradient of the determinant and of the quadratic form), and their combination,
 the gradient of the density with respect to the covariance.
 
-Gradients follow the source proof's convention: the d² entries of Σ are
-treated as independent variables. For the gradient with respect to the free
-entries of a symmetric Σ, take ``2 * G - np.diag(np.diag(G))`` (see
-:eq:`eq-sym-grad`).
+Gradients follow the source proof's convention: the density is extended off
+the symmetric matrices by its formula (any Σ with det Σ > 0) and the d²
+entries of Σ are treated as independent variables. At a symmetric Σ the result
+G is also the gradient on the symmetric matrices under the trace inner
+product. For the partial derivatives in the d(d+1)/2 free entries of a
+symmetric Σ, take ``2 * G - np.diag(np.diag(G))`` (see :eq:`eq-sym-grad`).
 
 ``X`` is (n_samples, n_features). The functions also accept a 1-D ``X`` of
 shape (n_features,) as a single point and then drop the sample axis from the

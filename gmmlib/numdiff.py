@@ -30,10 +30,13 @@ def matrix_gradient(f, A, step=None, symmetric=False):
 
     With ``symmetric=True`` the pair A_ij, A_ji is perturbed together, so A
     stays symmetric: A ± h (E_ij + E_ji) off the diagonal and A ± h E_ii on it.
-    This estimates the gradient with respect to the free entries of a
-    symmetric matrix, which is **2G − diag(G)** (each off-diagonal entry
-    appears twice in A, each diagonal entry once): Flaw 3 of the source
-    proof in the book. The result is symmetric; G is recovered as
+    This estimates the partial derivatives in the d(d+1)/2 free entries of a
+    symmetric matrix, which for a symmetric G are **2G − diag(G)** (each
+    off-diagonal entry appears twice in A, each diagonal entry once): Flaw 3
+    of the source proof in the book. These are the gradient only under the
+    Euclidean inner product of the free entries; under the trace inner
+    product the gradient on symmetric matrices is G itself (its symmetric
+    part in general). The result is symmetric; G is recovered as
     (S + diag(S)) / 2. Use it for any f that only reads one triangle or
     requires a symmetric matrix (a Cholesky factor, ``eigh``,
     :func:`gmmlib.gaussian.log_pdf`).
@@ -57,7 +60,7 @@ def matrix_gradient(f, A, step=None, symmetric=False):
     -------
     grad : ndarray, the shape of A
         ``grad[idx]`` estimates ∂f/∂A[idx] (with ``symmetric=True``, the
-        derivative along the symmetric pair).
+        partial derivative in the free entry, along the symmetric pair).
     """
     A = np.array(A, dtype=np.float64)
     if A.ndim < 1 or A.size == 0:

@@ -50,7 +50,10 @@ ERRORS = (
     log_resp = weighted""",
         "the source proof's γ: N_k / Σ_j N_j, without the mixing weights π_k (Flaw 1)",
         "01_model",
-        cells=("resp = em.responsibilities(X, weights, means, covariances)",),
+        cells=(
+            "resp = em.responsibilities(X, weights, means, covariances)",
+            "gap = np.abs(gamma_without_pi - resp).max()",
+        ),
     ),
     PlantedError(
         "loglik-without-pi",
@@ -73,5 +76,32 @@ ERRORS = (
         "π_k^new = 1/K: N_k replaced by the equal share N/K",
         "01_model",
         cells=("# checks: eq-nk",),
+    ),
+    PlantedError(
+        "mixture-without-weights",
+        "chapters/01_model.md",
+        "        w * multivariate_normal(m, c).pdf(points)",
+        "        multivariate_normal(m, c).pdf(points)",
+        "eq-mixture as Σ_j N(x | μ_j, Σ_j): the weights dropped, so p integrates to K",
+        "01_model",
+    ),
+    PlantedError(
+        "gamma-outside-log-space",
+        "gmmlib/em.py",
+        """    log_resp = weighted - _log_mixture_density(weighted)[:, None]
+    return np.exp(log_resp)""",
+        """    joint = np.exp(weighted)
+    return joint / joint.sum(axis=1, keepdims=True)""",
+        "γ in linear space: 0/0 where every density underflows",
+        "01_model",
+        cells=("nk_far = em.responsibilities(X, two, far, unit).sum(axis=0)",),
+    ),
+    PlantedError(
+        "nk-sum-off-by-one-point",
+        "chapters/01_model.md",
+        "assert abs(math.fsum(resp.sum(axis=0)) - N) < 1e-12 * N",
+        "assert abs(math.fsum(resp.sum(axis=0)) - (N - 1)) < 1e-12 * N",
+        "Σ_j N_j = N − 1: the identity of eq-nk stated wrongly",
+        "01_model",
     ),
 )
