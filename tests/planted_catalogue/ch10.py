@@ -53,8 +53,8 @@ ERRORS = (
     PlantedError(
         "hard-limit-rate-without-half",
         CHAPTER,
-        "exponent = gap / (2 * sigmas**2)  # x",
-        "exponent = gap / sigmas**2  # x",
+        "exponent = gap / (2 * sigmas**2)  # ξ",
+        "exponent = gap / sigmas**2  # ξ",
         "the hard limit's rate as exp(−Δ/σ²), without the ½",
         "10_identifiability_and_kmeans",
     ),
