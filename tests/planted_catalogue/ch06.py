@@ -29,7 +29,10 @@ ERRORS = (
         "+ reg_covar * identity",
         "tied Σ = the plain average of the K full updates, not weighted by N_k/N",
         "06_covariance_shapes",
-        cells=("# checks: eq-sigma-tied",),
+        cells=(
+            "# checks: eq-sigma-tied",
+            "assert np.allclose(tied_hard, pooled_hard / len(nine), rtol=1e-12)",
+        ),
     ),
     PlantedError(
         "diag-is-spherical",
@@ -48,6 +51,51 @@ ERRORS = (
         "covariances = stats.scatter.mean(axis=1) / nk + reg_covar",
         "covariances = stats.scatter.sum(axis=1) / nk + reg_covar",
         "GaussianMixture's spherical variance tr(S_k)/N_k, without the 1/d",
+        "06_covariance_shapes",
+        cells=(
+            "# checks: eq-sigma-new, eq-sigma-tied, eq-sigma-diag, eq-sigma-spherical",
+        ),
+    ),
+    PlantedError(
+        "means-first-n-for-nk",
+        "gmmlib/em.py",
+        "means = (resp.T @ X) / nk[:, None]",
+        "means = (resp.T @ X) / len(X)",
+        "μ_k^new = Σ_n γ_nk x_n / N: the weighted mean that the means-first step "
+        "relies on, with N for N_k",
+        "06_covariance_shapes",
+        cells=("assert np.allclose(em.update_means(X, resp), means, rtol=1e-12)",),
+    ),
+    PlantedError(
+        "q-sigma-part-log-pi-twice",
+        "gmmlib/em.py",
+        "return float(np.sum(xlogy(resp, weights)) + np.sum(resp * log_densities))",
+        "return float(2 * np.sum(xlogy(resp, weights)) + np.sum(resp * log_densities))",
+        "Q(θ, θ^old) with the terms γ_nk ln π_k counted twice: its Σ-part is "
+        "right, the rest is not",
+        "06_covariance_shapes",
+        cells=("# checks: eq-q-sigma-part",),
+    ),
+    PlantedError(
+        "sigma-over-nk-minus-one",
+        "gmmlib/em.py",
+        "covariances = scatter / nk[:, None, None] + reg_covar * identity",
+        "covariances = scatter / (nk[:, None, None] - 1) + reg_covar * identity",
+        "Σ_k^new = S_k / (N_k − 1), the unbiased sample covariance: 1.5 % too "
+        "large here, not the maximiser of Q",
+        "06_covariance_shapes",
+        cells=(
+            "# checks: eq-sigma-new\nfull_gmmlib",
+            "noise = {",
+        ),
+    ),
+    PlantedError(
+        "tied-parameters-per-component",
+        "gmmlib/mixture.py",
+        '"tied": n_features * (n_features + 1) / 2,',
+        '"tied": K * n_features * (n_features + 1) / 2,',
+        "the tied shape's parameter count as if each component had its own "
+        "matrix (BIC's p)",
         "06_covariance_shapes",
         cells=(
             "# checks: eq-sigma-new, eq-sigma-tied, eq-sigma-diag, eq-sigma-spherical",
