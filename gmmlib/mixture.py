@@ -37,7 +37,7 @@ from gmmlib.suffstats import (
     stepwise_statistics,
 )
 
-__all__ = ["GaussianMixture"]
+__all__ = ["GaussianMixture", "StarvedComponentWarning"]
 
 
 def _blas_threads():
@@ -48,6 +48,15 @@ def _blas_threads():
         if info["user_api"] == "blas"
     ]
     return max(1, min(max(counts, default=1), os.cpu_count() or 1))
+
+
+class StarvedComponentWarning(UserWarning):
+    """A component gets almost no responsibility from batch after batch.
+
+    Issued by :meth:`GaussianMixture.partial_fit`: stepwise EM then shrinks
+    the component's weight by the factor :math:`1 - ρ_t` per batch, and since
+    :math:`\\sum_t ρ_t = \\infty` the weight goes to 0 (:eq:`eq-step-size`).
+    """
 
 
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -286,7 +295,7 @@ default='kmeans'
         sample_weight = backend.sample_weight(sample_weight, X)
         self._check_enough_rows(backend, X, sample_weight)
         initial = self._checked_initial_parameters(X)
-        for name in ("n_batches_", "_stream_statistics"):
+        for name in ("n_batches_", "_stream_statistics", "_starved_batches"):
             self.__dict__.pop(name, None)
 
         do_init = not (self.warm_start and hasattr(self, "converged_"))
@@ -466,9 +475,11 @@ default='kmeans'
             batch = backend.statistics(X, estep, sample_weight)
             if t == 1:
                 running = batch
+                starved = np.zeros(self.n_components, dtype=np.intp)
             else:
                 rho = (t + self.learning_offset) ** -self.learning_decay
                 running = stepwise_statistics(self._stream_statistics, batch, rho)
+                starved = _starved_batches(self._starved_batches, params[0], batch)
             new_params = m_step(running, self.reg_covar)
 
         if self.keep_history:
@@ -478,7 +489,10 @@ default='kmeans'
             self.history_ = history
         self._set_parameters(new_params)
         self._stream_statistics = running
+        self._starved_batches = starved
         self.n_batches_ = t
+        if np.any(starved == _STARVED_BATCHES):
+            _warn_starved(np.flatnonzero(starved == _STARVED_BATCHES), self, X)
         self.lower_bound_ = batch.log_likelihood / batch.total_weight
         return self
 
@@ -908,3 +922,45 @@ def _log_norm(estep, block):
 
 def _resp(estep, block):
     return responsibilities(estep.weighted_log_prob(block))[0]
+
+
+# partial_fit's watch on components that the stream stops feeding. Under the
+# current parameters a row drawn from the mixture gives component k the
+# responsibility pi_k on average, so a batch of total weight W gives it the
+# soft count pi_k W on average. A batch that gives it less than 1% of that
+# "starves" it: the stepwise update then multiplies its weight by nearly
+# 1 - rho_t. Three starved batches in a row are a collapse: for a component
+# of weight pi that the data really feed, a batch of n rows starves it only
+# if hardly any of its rows falls near it, probability about (1 - pi)^n, so
+# three in a row about (1 - pi)^(3n): 1.4e-7 for pi = 0.1, n = 50.
+_STARVED_SHARE = 0.01
+_STARVED_BATCHES = 3
+
+
+def _starved_batches(previous, weights, batch):
+    """Per component, how many batches in a row have starved it (see above)."""
+    expected = np.asarray(weights, np.float64) * batch.total_weight
+    starved = np.asarray(batch.nk, np.float64) < _STARVED_SHARE * expected
+    return np.where(starved, previous + 1, 0)
+
+
+def _warn_starved(components, model, X):
+    n_features = X.shape[1]
+    needed = model.n_components * (n_features + 1)
+    which = ", ".join(str(k) for k in components)
+    weights = ", ".join(f"{model.weights_[k]:.3g}" for k in components)
+    warnings.warn(
+        f"partial_fit: component(s) {which} received less than "
+        f"{_STARVED_SHARE:.0%} of the responsibility their weights predict in "
+        f"each of the last {_STARVED_BATCHES} batches (weights now {weights}). "
+        "Stepwise EM shrinks such a weight by the factor 1 - rho_t per batch, "
+        "towards 0, and the component is lost. The usual cause is a first batch "
+        "too small to start from: a component initialised from fewer than "
+        f"n_features + 1 = {n_features + 1} of its rows has a covariance that is "
+        "singular but for reg_covar, and later rows do not fit it. Start from a "
+        f"first batch several times n_components * (n_features + 1) = {needed} "
+        "rows (or fit() a first sample, then call partial_fit), or pass larger "
+        "batches.",
+        StarvedComponentWarning,
+        stacklevel=3,
+    )
