@@ -412,18 +412,22 @@ default='kmeans'
         """One step of stepwise (online) EM on a batch of rows.
 
         Stepwise EM (Cappé & Moulines 2009) keeps running sufficient
-        statistics :math:`\\mathcal{T}_t`. Each batch is E-stepped at the
-        current parameters; its statistics per unit of weight,
-        :math:`\\bar{\\mathcal{T}}_t`, pull the running ones towards them,
-        :math:`\\mathcal{T}_t = \\mathcal{T}_{t-1}
+        statistics per unit of weight, :math:`\\mathcal{T}_t`. Each batch is
+        E-stepped at the current parameters; its statistics per unit of
+        weight, :math:`\\bar{\\mathcal{T}}_t`, pull the running ones towards
+        them, :math:`\\mathcal{T}_t = \\mathcal{T}_{t-1}
         + ρ_t (\\bar{\\mathcal{T}}_t - \\mathcal{T}_{t-1})`
-        (:eq:`eq-stepwise`), with :math:`ρ_t = (t + τ)^{-κ}`
-        (:eq:`eq-step-size`; κ = ``learning_decay``, τ =
+        (:eq:`eq-stepwise`), with :math:`ρ_1 = 1` and
+        :math:`ρ_t = (t + τ_0)^{-κ}` for :math:`t \\ge 2`
+        (:eq:`eq-step-size`; κ = ``learning_decay``, :math:`τ_0` =
         ``learning_offset``), and the M-step of :math:`\\mathcal{T}_t` gives
         the new parameters. The statistics are interpolated as weighted merges
         (``SufficientStatistics.scaled`` and ``merge``), never as raw
         moments. For κ in (0.5, 1] the steps satisfy
-        :math:`\\sum ρ_t = \\infty`, :math:`\\sum ρ_t^2 < \\infty`.
+        :math:`\\sum ρ_t = \\infty`, :math:`\\sum ρ_t^2 < \\infty`; these
+        conditions alone do not make the stream converge (Cappé & Moulines
+        also need independent batches from one distribution and running
+        statistics that stay away from degenerate components).
 
         The first call initialises the parameters from its batch as
         :meth:`fit` does (``init_params``, or ``weights_init``, ``means_init``,
@@ -432,6 +436,15 @@ default='kmeans'
         :math:`ρ_1 = 1` and the first call is exactly one EM iteration on the
         batch. Later calls must have the same number of features. :meth:`fit`
         starts afresh and discards the stream.
+
+        Batch size: the first batch is the start. A component that gets fewer
+        than ``n_features + 1`` of its rows has a covariance that is singular
+        but for ``reg_covar``; no later row fits it, so each batch multiplies
+        its weight by :math:`1 - ρ_t`, and the weight goes to 0 because
+        :math:`\\sum ρ_t = \\infty`. Give the first call several times
+        ``n_components * (n_features + 1)`` rows (or :meth:`fit` a first
+        sample, then stream); later batches may be smaller. A larger
+        ``learning_offset`` only slows the loss down.
 
         Parameters
         ----------
@@ -444,6 +457,15 @@ default='kmeans'
         Returns
         -------
         self : GaussianMixture
+
+        Warns
+        -----
+        StarvedComponentWarning
+            When a component has been starved by three batches in a row: each
+            gave it a soft count :math:`\\sum_n w_n γ_{nk}` below 1% of
+            :math:`π_k \\sum_n w_n`, the mean of that count when the rows
+            follow the current mixture. Issued once per run of starved
+            batches, naming the components.
         """
         backend = _backend.select(X)
         streaming = hasattr(self, "n_batches_")
@@ -805,10 +827,15 @@ default='kmeans'
     def bic(self, X, sample_weight=None):
         """Bayesian information criterion on X (lower is better).
 
-        :math:`-2 L + p \\ln N` for p free parameters; with weights, L is
-        the weighted log-likelihood (:eq:`eq-weighted-log-likelihood`) and N
-        is :math:`\\sum_n w_n`, so integer weights give the criterion of the
-        data with repeated rows.
+        :math:`-2 L + p \\ln N` for p free parameters (:eq:`eq-bic`); with
+        weights, L is the weighted log-likelihood
+        (:eq:`eq-weighted-log-likelihood`) and N is :math:`\\sum_n w_n`.
+        That is the BIC only for frequency weights (integer counts of how
+        often each row was observed): it is then the criterion of the data
+        with repeated rows. For other weights :math:`\\sum_n w_n` is no
+        sample size, and the result is not a BIC: multiplying every weight by
+        c leaves the fit unchanged but changes the value, and can change the
+        number of components it prefers.
 
         Parameters
         ----------
@@ -826,7 +853,9 @@ default='kmeans'
     def aic(self, X, sample_weight=None):
         """Akaike information criterion on X (lower is better).
 
-        :math:`-2 L + 2 p`, with L weighted as in :meth:`bic`.
+        :math:`-2 L + 2 p` (:eq:`eq-aic`), with L weighted as in :meth:`bic`;
+        likewise the AIC only for frequency weights (integer counts), since
+        multiplying every weight by c multiplies L by c but not the penalty.
 
         Parameters
         ----------
@@ -962,5 +991,5 @@ def _warn_starved(components, model, X):
         "rows (or fit() a first sample, then call partial_fit), or pass larger "
         "batches.",
         StarvedComponentWarning,
-        stacklevel=3,
+        stacklevel=4,  # _warn_starved, partial_fit, _fit_context's wrapper, caller
     )

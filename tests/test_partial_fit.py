@@ -4,7 +4,9 @@ Stepwise EM (Cappé & Moulines 2009) moves running statistics towards each
 batch's with step rho_t = (t + tau)^(-kappa) and M-steps them. The first
 batch has nothing to forget (rho_1 = 1), so it is exactly one EM iteration;
 on a long stream from a known mixture the parameters approach batch EM's on
-all the rows; the state survives pickling in the middle of a stream.
+all the rows; the state survives pickling in the middle of a stream. A
+component that the stream starves (a first batch too small to start it) is
+never lost silently: StarvedComponentWarning names it.
 """
 
 import copy
@@ -16,10 +18,12 @@ import numpy as np
 import pytest
 from _mixture_helpers import initial_parameters
 from sklearn.base import clone
+from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 
 from gmmlib import GaussianMixture
 from gmmlib.datasets import make_mixture
+from gmmlib.mixture import StarvedComponentWarning
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 FITTED = ["weights_", "means_", "covariances_", "precisions_cholesky_"]
@@ -217,3 +221,85 @@ def test_later_steps_follow_the_step_size_formula(truth):
     rho = (2 + 2.0) ** -0.7
     expected = (1 - rho) * pi_1 + rho * nk_batch
     np.testing.assert_allclose(model.weights_, expected / expected.sum(), rtol=1e-9)
+
+
+# -- components that the stream starves ----------------------------------------
+
+
+def _stream(X, sizes, **params):
+    """partial_fit over X in consecutive batches; the model and its warnings."""
+    model = GaussianMixture(K, random_state=0, **params)
+    stops = np.cumsum(sizes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for start, stop in zip(stops - sizes, stops, strict=True):
+            model.partial_fit(X[start:stop])
+    starved = [w for w in caught if issubclass(w.category, StarvedComponentWarning)]
+    return model, starved
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, _ = load_iris(return_X_y=True)
+    return X[np.random.default_rng(0).permutation(len(X))]
+
+
+def test_iris_in_batches_of_15_warns_that_components_starve(iris):
+    """The first batch of 15 starts two components on fewer than 5 rows.
+
+    Their covariances are singular but for reg_covar, no later row fits them,
+    and their weights shrink towards 0 (0.032 and 0.064 after 10 batches).
+    """
+    model, starved = _stream(iris, np.full(10, 15))
+    assert len(starved) == 1
+    message = str(starved[0].message)
+    assert "component(s) 1, 2 " in message
+    assert (
+        "n_features + 1 = 5" in message and "n_components * (n_features + 1)" in message
+    )
+    assert np.sort(model.weights_)[:2].max() < 0.07
+
+
+def test_make_mixture_in_batches_of_10_warns():
+    """The first 10 rows give one component a single row: a spike at it."""
+    X, _, _ = make_mixture(3000, 3)
+    model, starved = _stream(X, np.full(300, 10))
+    assert len(starved) >= 1
+    assert model.weights_.min() < 1e-4
+
+
+def test_a_starved_weight_shrinks_by_one_minus_rho_per_batch(iris):
+    model = GaussianMixture(K, random_state=0, keep_history=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StarvedComponentWarning)
+        for start in range(0, 150, 15):
+            model.partial_fit(iris[start : start + 15])
+    weights = np.array([entry["weights"] for entry in model.history_])
+    t = np.arange(2, 11)
+    rho = (t + model.learning_offset) ** -model.learning_decay
+    for k in (1, 2):  # the starved ones
+        np.testing.assert_allclose(
+            weights[2:, k] / weights[1:-1, k], 1 - rho, rtol=1e-9
+        )
+
+
+@pytest.mark.parametrize("size", [50, 75, 150])
+@pytest.mark.parametrize("shuffle", range(5))
+def test_batches_of_50_rows_or_more_starve_nothing(truth, iris, size, shuffle):
+    order = np.random.default_rng(shuffle).permutation(len(iris))
+    _, starved = _stream(iris[order], np.full(150 // size, size))
+    assert not starved
+    X = _batch(truth, 800 + shuffle, 3000)
+    _, starved = _stream(X, np.full(3000 // size, size))
+    assert not starved
+
+
+def test_a_first_batch_large_enough_lets_later_batches_be_small(iris):
+    _, starved = _stream(iris, np.r_[60, np.full(6, 15)])
+    assert not starved
+
+
+def test_fit_forgets_the_starved_count(iris):
+    model, _ = _stream(iris, np.full(4, 15))
+    model.fit(iris)
+    assert not hasattr(model, "_starved_batches")
