@@ -1,7 +1,7 @@
 """GaussianMixture.partial_fit: stepwise EM on the sufficient statistics.
 
 Stepwise EM (Cappé & Moulines 2009) moves running statistics towards each
-batch's with step rho_t = (t + tau)^(-kappa) and M-steps them. The first
+batch's with step rho_t = (t + tau_0)^(-kappa) (t >= 2) and M-steps them. The first
 batch has nothing to forget (rho_1 = 1), so it is exactly one EM iteration;
 on a long stream from a known mixture the parameters approach batch EM's on
 all the rows; the state survives pickling in the middle of a stream. A
@@ -24,6 +24,7 @@ from sklearn.exceptions import ConvergenceWarning
 from gmmlib import GaussianMixture
 from gmmlib.datasets import make_mixture
 from gmmlib.mixture import StarvedComponentWarning
+from gmmlib.suffstats import SufficientStatistics, stepwise_statistics
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 FITTED = ["weights_", "means_", "covariances_", "precisions_cholesky_"]
@@ -84,7 +85,7 @@ def test_partial_fit_after_fit_is_one_more_em_iteration(truth):
 def test_stream_approaches_batch_em_on_all_rows(truth, covariance_type):
     """200 batches of 500 rows against batch EM on the 100 000 rows.
 
-    With kappa = 0.7, tau = 10 the last steps are rho_200 = 210^-0.7 = 0.024:
+    With kappa = 0.7, tau_0 = 10 the last steps are rho_200 = 210^-0.7 = 0.024:
     the running statistics are an average over the last few dozen batches
     (some 10^4 rows, not all 10^5), so the streamed parameters keep the
     sampling noise of that many rows: about 0.01 in the means (standard
@@ -303,3 +304,48 @@ def test_fit_forgets_the_starved_count(iris):
     model, _ = _stream(iris, np.full(4, 15))
     model.fit(iris)
     assert not hasattr(model, "_starved_batches")
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_the_step_is_taken_per_unit_of_weight_for_unequal_batches(covariance_type):
+    """Batches of 10 and 50 rows with unequal weights: raw moments by hand.
+
+    Merging the stored sums with 1 - rho and rho alone would be the step
+    rho W_2 / ((1 - rho) W_1 + rho W_2) per unit of weight (0.90 here).
+    """
+    rng = np.random.default_rng(21)
+    X = rng.standard_normal((60, 2)) * [1.0, 2.0] + [3.0, -1.0]
+    resp = rng.dirichlet(np.ones(K), size=60)
+    w = np.r_[np.full(10, 0.5), np.full(50, 2.0)]
+    parts = [slice(0, 10), slice(10, 60)]
+    running, batch = (
+        SufficientStatistics.from_responsibilities(
+            X[p], resp[p], covariance_type, sample_weight=w[p]
+        )
+        for p in parts
+    )
+    rho = 0.3
+    mixed = stepwise_statistics(running, batch, rho)
+    assert mixed.total_weight == pytest.approx(batch.total_weight)
+
+    def per_unit(p):
+        wg = w[p, None] * resp[p]
+        total = w[p].sum()
+        second = np.einsum("nk,ni,nj->kij", wg, X[p], X[p]) / total
+        return wg.sum(axis=0) / total, wg.T @ X[p] / total, second
+
+    s0, s1, s2 = (a + rho * (b - a) for a, b in zip(*map(per_unit, parts), strict=True))
+    means = s1 / s0[:, None]
+    scatter = s2 / s0[:, None, None] - np.einsum("ki,kj->kij", means, means)
+    unit = mixed.total_weight
+    np.testing.assert_allclose(mixed.nk / unit, s0, rtol=1e-12)
+    np.testing.assert_allclose(mixed.means, means, rtol=1e-12)
+    if covariance_type in ("full", "tied"):
+        expected = scatter
+    else:
+        expected = np.diagonal(scatter, axis1=1, axis2=2)
+    np.testing.assert_allclose(
+        mixed.scatter / mixed.nk.reshape((-1,) + (1,) * (expected.ndim - 1)),
+        expected,
+        rtol=1e-10,
+    )
