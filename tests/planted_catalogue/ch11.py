@@ -10,12 +10,18 @@ ERRORS = (
         "gmmlib/_backend.py",
         "return float(np.dot(sample_weight, np.asarray(values, np.float64)))",
         "return float(np.sum(values, dtype=np.float64))",
-        "the weighted log-likelihood of score and bic summed without the weights",
+        "the weighted log-likelihood of bic and aic summed without the weights",
         CHAPTER,
-        cells=(
-            "model.score(X, sample_weight=w) * w.sum()",
-            "chosen[scale] = int(Ks[np.argmin(bics)])",
-        ),
+        cells=("chosen[scale] = int(Ks[np.argmin(bics)])",),
+    ),
+    PlantedError(
+        "weighted-score-ignores-weights",
+        "gmmlib/mixture.py",
+        "return float((log_prob * weights).sum() / weights.sum())",
+        "return float(log_prob.mean())",
+        "score(X, sample_weight=w) returns the unweighted mean log-likelihood",
+        CHAPTER,
+        cells=("model.score(X, sample_weight=w) * w.sum()",),
     ),
     PlantedError(
         "weighted-gradient-without-weights",
