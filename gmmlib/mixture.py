@@ -894,8 +894,8 @@ default='kmeans'
         often each row was observed): it is then the criterion of the data
         with repeated rows. For other weights :math:`\\sum_n w_n` is no
         sample size, and the result is not a BIC: multiplying every weight by
-        c leaves the fit unchanged but changes the value, and can change the
-        number of components it prefers.
+        the same factor leaves the fit unchanged but changes the value, and
+        can change the number of components it prefers.
 
         Parameters
         ----------
@@ -915,7 +915,8 @@ default='kmeans'
 
         :math:`-2 L + 2 p` (:eq:`eq-aic`), with L weighted as in :meth:`bic`;
         likewise the AIC only for frequency weights (integer counts), since
-        multiplying every weight by c multiplies L by c but not the penalty.
+        multiplying every weight by a factor multiplies L by it but leaves the
+        penalty as it is.
 
         Parameters
         ----------
