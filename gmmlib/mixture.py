@@ -37,7 +37,7 @@ from gmmlib.suffstats import (
     stepwise_statistics,
 )
 
-__all__ = ["GaussianMixture"]
+__all__ = ["GaussianMixture", "StarvedComponentWarning"]
 
 
 def _blas_threads():
@@ -48,6 +48,15 @@ def _blas_threads():
         if info["user_api"] == "blas"
     ]
     return max(1, min(max(counts, default=1), os.cpu_count() or 1))
+
+
+class StarvedComponentWarning(UserWarning):
+    """A component gets almost no responsibility from batch after batch.
+
+    Issued by :meth:`GaussianMixture.partial_fit`: stepwise EM then shrinks
+    the component's weight by the factor :math:`1 - ρ_t` per batch, and since
+    :math:`\\sum_t ρ_t = \\infty` the weight goes to 0 (:eq:`eq-step-size`).
+    """
 
 
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -329,7 +338,7 @@ default='kmeans'
         sample_weight = backend.sample_weight(sample_weight, X)
         self._check_enough_rows(backend, X, sample_weight)
         initial = self._checked_initial_parameters(X)
-        for name in ("n_batches_", "_stream_statistics"):
+        for name in ("n_batches_", "_stream_statistics", "_starved_batches"):
             self.__dict__.pop(name, None)
 
         do_init = not (self.warm_start and hasattr(self, "converged_"))
@@ -446,18 +455,22 @@ default='kmeans'
         """One step of stepwise (online) EM on a batch of rows.
 
         Stepwise EM (Cappé & Moulines 2009) keeps running sufficient
-        statistics :math:`\\mathcal{T}_t`. Each batch is E-stepped at the
-        current parameters; its statistics per unit of weight,
-        :math:`\\bar{\\mathcal{T}}_t`, pull the running ones towards them,
-        :math:`\\mathcal{T}_t = \\mathcal{T}_{t-1}
+        statistics per unit of weight, :math:`\\mathcal{T}_t`. Each batch is
+        E-stepped at the current parameters; its statistics per unit of
+        weight, :math:`\\bar{\\mathcal{T}}_t`, pull the running ones towards
+        them, :math:`\\mathcal{T}_t = \\mathcal{T}_{t-1}
         + ρ_t (\\bar{\\mathcal{T}}_t - \\mathcal{T}_{t-1})`
-        (:eq:`eq-stepwise`), with :math:`ρ_t = (t + τ)^{-κ}`
-        (:eq:`eq-step-size`; κ = ``learning_decay``, τ =
+        (:eq:`eq-stepwise`), with :math:`ρ_1 = 1` and
+        :math:`ρ_t = (t + τ_0)^{-κ}` for :math:`t \\ge 2`
+        (:eq:`eq-step-size`; κ = ``learning_decay``, :math:`τ_0` =
         ``learning_offset``), and the M-step of :math:`\\mathcal{T}_t` gives
         the new parameters. The statistics are interpolated as weighted merges
         (``SufficientStatistics.scaled`` and ``merge``), never as raw
         moments. For κ in (0.5, 1] the steps satisfy
-        :math:`\\sum ρ_t = \\infty`, :math:`\\sum ρ_t^2 < \\infty`.
+        :math:`\\sum ρ_t = \\infty`, :math:`\\sum ρ_t^2 < \\infty`; these
+        conditions alone do not make the stream converge (Cappé & Moulines
+        also need independent batches from one distribution and running
+        statistics that stay away from degenerate components).
 
         The first call initialises the parameters from its batch as
         :meth:`fit` does (``init_params``, or ``weights_init``, ``means_init``,
@@ -466,6 +479,15 @@ default='kmeans'
         :math:`ρ_1 = 1` and the first call is exactly one EM iteration on the
         batch. Later calls must have the same number of features. :meth:`fit`
         starts afresh and discards the stream.
+
+        Batch size: the first batch is the start. A component that gets fewer
+        than ``n_features + 1`` of its rows has a covariance that is singular
+        but for ``reg_covar``; no later row fits it, so each batch multiplies
+        its weight by :math:`1 - ρ_t`, and the weight goes to 0 because
+        :math:`\\sum ρ_t = \\infty`. Give the first call several times
+        ``n_components * (n_features + 1)`` rows (or :meth:`fit` a first
+        sample, then stream); later batches may be smaller. A larger
+        ``learning_offset`` only slows the loss down.
 
         Parameters
         ----------
@@ -478,6 +500,15 @@ default='kmeans'
         Returns
         -------
         self : GaussianMixture
+
+        Warns
+        -----
+        StarvedComponentWarning
+            When a component has been starved by three batches in a row: each
+            gave it a soft count :math:`\\sum_n w_n γ_{nk}` below 1% of
+            :math:`π_k \\sum_n w_n`, the mean of that count when the rows
+            follow the current mixture. Issued once per run of starved
+            batches, naming the components.
         """
         backend = _backend.select(X)
         streaming = hasattr(self, "n_batches_")
@@ -509,9 +540,11 @@ default='kmeans'
             batch = backend.statistics(X, estep, sample_weight)
             if t == 1:
                 running = batch
+                starved = np.zeros(self.n_components, dtype=np.intp)
             else:
                 rho = (t + self.learning_offset) ** -self.learning_decay
                 running = stepwise_statistics(self._stream_statistics, batch, rho)
+                starved = _starved_batches(self._starved_batches, params[0], batch)
             new_params = m_step(running, self.reg_covar)
 
         if self.keep_history:
@@ -521,7 +554,10 @@ default='kmeans'
             self.history_ = history
         self._set_parameters(new_params)
         self._stream_statistics = running
+        self._starved_batches = starved
         self.n_batches_ = t
+        if np.any(starved == _STARVED_BATCHES):
+            _warn_starved(np.flatnonzero(starved == _STARVED_BATCHES), self, X)
         self.lower_bound_ = batch.log_likelihood / batch.total_weight
         return self
 
@@ -851,10 +887,15 @@ default='kmeans'
     def bic(self, X, sample_weight=None):
         """Bayesian information criterion on X (lower is better).
 
-        :math:`-2 L + p \\ln N` for p free parameters; with weights, L is
-        the weighted log-likelihood (:eq:`eq-weighted-log-likelihood`) and N
-        is :math:`\\sum_n w_n`, so integer weights give the criterion of the
-        data with repeated rows.
+        :math:`-2 L + p \\ln N` for p free parameters (:eq:`eq-bic`); with
+        weights, L is the weighted log-likelihood
+        (:eq:`eq-weighted-log-likelihood`) and N is :math:`\\sum_n w_n`.
+        That is the BIC only for frequency weights (integer counts of how
+        often each row was observed): it is then the criterion of the data
+        with repeated rows. For other weights :math:`\\sum_n w_n` is no
+        sample size, and the result is not a BIC: multiplying every weight by
+        the same factor leaves the fit unchanged but changes the value, and
+        can change the number of components it prefers.
 
         Parameters
         ----------
@@ -872,7 +913,10 @@ default='kmeans'
     def aic(self, X, sample_weight=None):
         """Akaike information criterion on X (lower is better).
 
-        :math:`-2 L + 2 p`, with L weighted as in :meth:`bic`.
+        :math:`-2 L + 2 p` (:eq:`eq-aic`), with L weighted as in :meth:`bic`;
+        likewise the AIC only for frequency weights (integer counts), since
+        multiplying every weight by a factor multiplies L by it but leaves the
+        penalty as it is.
 
         Parameters
         ----------
@@ -968,3 +1012,45 @@ def _log_norm(estep, block):
 
 def _resp(estep, block):
     return responsibilities(estep.weighted_log_prob(block))[0]
+
+
+# partial_fit's watch on components that the stream stops feeding. Under the
+# current parameters a row drawn from the mixture gives component k the
+# responsibility pi_k on average, so a batch of total weight W gives it the
+# soft count pi_k W on average. A batch that gives it less than 1% of that
+# "starves" it: the stepwise update then multiplies its weight by nearly
+# 1 - rho_t. Three starved batches in a row are a collapse: for a component
+# of weight pi that the data really feed, a batch of n rows starves it only
+# if hardly any of its rows falls near it, probability about (1 - pi)^n, so
+# three in a row about (1 - pi)^(3n): 1.4e-7 for pi = 0.1, n = 50.
+_STARVED_SHARE = 0.01
+_STARVED_BATCHES = 3
+
+
+def _starved_batches(previous, weights, batch):
+    """Per component, how many batches in a row have starved it (see above)."""
+    expected = np.asarray(weights, np.float64) * batch.total_weight
+    starved = np.asarray(batch.nk, np.float64) < _STARVED_SHARE * expected
+    return np.where(starved, previous + 1, 0)
+
+
+def _warn_starved(components, model, X):
+    n_features = X.shape[1]
+    needed = model.n_components * (n_features + 1)
+    which = ", ".join(str(k) for k in components)
+    weights = ", ".join(f"{model.weights_[k]:.3g}" for k in components)
+    warnings.warn(
+        f"partial_fit: component(s) {which} received less than "
+        f"{_STARVED_SHARE:.0%} of the responsibility their weights predict in "
+        f"each of the last {_STARVED_BATCHES} batches (weights now {weights}). "
+        "Stepwise EM shrinks such a weight by the factor 1 - rho_t per batch, "
+        "towards 0, and the component is lost. The usual cause is a first batch "
+        "too small to start from: a component initialised from fewer than "
+        f"n_features + 1 = {n_features + 1} of its rows has a covariance that is "
+        "singular but for reg_covar, and later rows do not fit it. Start from a "
+        f"first batch several times n_components * (n_features + 1) = {needed} "
+        "rows (or fit() a first sample, then call partial_fit), or pass larger "
+        "batches.",
+        StarvedComponentWarning,
+        stacklevel=4,  # _warn_starved, partial_fit, _fit_context's wrapper, caller
+    )

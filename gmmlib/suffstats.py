@@ -369,11 +369,15 @@ def stepwise_statistics(running, batch, rho):
     """The stepwise-EM update of running statistics by a batch's.
 
     :math:`\\mathcal{T}_t = (1 - ρ) \\mathcal{T}_{t-1} + ρ \\bar{\\mathcal{T}}_t`
-    on statistics per unit of weight (:eq:`eq-stepwise`). The result is kept
-    in units of the batch's total weight, so its M-step treats it like the
-    batch itself: both terms are rescaled (``SufficientStatistics.scaled``)
-    and merged with the pairwise update of :eq:`eq-merge`, which forms the
-    combined scatter about the combined means without raw moments.
+    on statistics per unit of weight (:eq:`eq-stepwise`). The result is
+    :math:`W \\mathcal{T}_t`, kept in units of the batch's total weight W:
+    ``running`` (any total weight :math:`W'`) is rescaled by
+    :math:`(1 - ρ) W / W'` and ``batch`` by ρ (``SufficientStatistics.scaled``),
+    and the two are merged with the pairwise update of :eq:`eq-merge`, which
+    forms the combined scatter about the combined means without raw moments.
+    The common factor W changes no parameter (the M-step is a ratio of sums
+    linear in the weights); the factor :math:`W / W'` does: without it the
+    step per unit of weight would be :math:`ρ W / ((1 - ρ) W' + ρ W)`.
 
     Parameters
     ----------

@@ -1,10 +1,12 @@
 """GaussianMixture.partial_fit: stepwise EM on the sufficient statistics.
 
 Stepwise EM (Cappé & Moulines 2009) moves running statistics towards each
-batch's with step rho_t = (t + tau)^(-kappa) and M-steps them. The first
+batch's with step rho_t = (t + tau_0)^(-kappa) (t >= 2) and M-steps them. The first
 batch has nothing to forget (rho_1 = 1), so it is exactly one EM iteration;
 on a long stream from a known mixture the parameters approach batch EM's on
-all the rows; the state survives pickling in the middle of a stream.
+all the rows; the state survives pickling in the middle of a stream. A
+component that the stream starves (a first batch too small to start it) is
+never lost silently: StarvedComponentWarning names it.
 """
 
 import copy
@@ -16,10 +18,13 @@ import numpy as np
 import pytest
 from _mixture_helpers import initial_parameters
 from sklearn.base import clone
+from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 
 from gmmlib import GaussianMixture
 from gmmlib.datasets import make_mixture
+from gmmlib.mixture import StarvedComponentWarning
+from gmmlib.suffstats import SufficientStatistics, stepwise_statistics
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 FITTED = ["weights_", "means_", "covariances_", "precisions_cholesky_"]
@@ -80,7 +85,7 @@ def test_partial_fit_after_fit_is_one_more_em_iteration(truth):
 def test_stream_approaches_batch_em_on_all_rows(truth, covariance_type):
     """200 batches of 500 rows against batch EM on the 100 000 rows.
 
-    With kappa = 0.7, tau = 10 the last steps are rho_200 = 210^-0.7 = 0.024:
+    With kappa = 0.7, tau_0 = 10 the last steps are rho_200 = 210^-0.7 = 0.024:
     the running statistics are an average over the last few dozen batches
     (some 10^4 rows, not all 10^5), so the streamed parameters keep the
     sampling noise of that many rows: about 0.01 in the means (standard
@@ -217,3 +222,130 @@ def test_later_steps_follow_the_step_size_formula(truth):
     rho = (2 + 2.0) ** -0.7
     expected = (1 - rho) * pi_1 + rho * nk_batch
     np.testing.assert_allclose(model.weights_, expected / expected.sum(), rtol=1e-9)
+
+
+# -- components that the stream starves ----------------------------------------
+
+
+def _stream(X, sizes, **params):
+    """partial_fit over X in consecutive batches; the model and its warnings."""
+    model = GaussianMixture(K, random_state=0, **params)
+    stops = np.cumsum(sizes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for start, stop in zip(stops - sizes, stops, strict=True):
+            model.partial_fit(X[start:stop])
+    starved = [w for w in caught if issubclass(w.category, StarvedComponentWarning)]
+    return model, starved
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, _ = load_iris(return_X_y=True)
+    return X[np.random.default_rng(0).permutation(len(X))]
+
+
+def test_iris_in_batches_of_15_warns_that_components_starve(iris):
+    """The first batch of 15 starts two components on fewer than 5 rows.
+
+    Their covariances are singular but for reg_covar, no later row fits them,
+    and their weights shrink towards 0 (0.032 and 0.064 after 10 batches).
+    """
+    model, starved = _stream(iris, np.full(10, 15))
+    assert len(starved) == 1
+    message = str(starved[0].message)
+    assert "component(s) 1, 2 " in message
+    assert (
+        "n_features + 1 = 5" in message and "n_components * (n_features + 1)" in message
+    )
+    assert np.sort(model.weights_)[:2].max() < 0.07
+
+
+def test_make_mixture_in_batches_of_10_warns():
+    """The first 10 rows give one component a single row: a spike at it."""
+    X, _, _ = make_mixture(3000, 3)
+    model, starved = _stream(X, np.full(300, 10))
+    assert len(starved) >= 1
+    assert model.weights_.min() < 1e-4
+
+
+def test_a_starved_weight_shrinks_by_one_minus_rho_per_batch(iris):
+    model = GaussianMixture(K, random_state=0, keep_history=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StarvedComponentWarning)
+        for start in range(0, 150, 15):
+            model.partial_fit(iris[start : start + 15])
+    weights = np.array([entry["weights"] for entry in model.history_])
+    t = np.arange(2, 11)
+    rho = (t + model.learning_offset) ** -model.learning_decay
+    for k in (1, 2):  # the starved ones
+        np.testing.assert_allclose(
+            weights[2:, k] / weights[1:-1, k], 1 - rho, rtol=1e-9
+        )
+
+
+@pytest.mark.parametrize("size", [50, 75, 150])
+@pytest.mark.parametrize("shuffle", range(5))
+def test_batches_of_50_rows_or_more_starve_nothing(truth, iris, size, shuffle):
+    order = np.random.default_rng(shuffle).permutation(len(iris))
+    _, starved = _stream(iris[order], np.full(150 // size, size))
+    assert not starved
+    X = _batch(truth, 800 + shuffle, 3000)
+    _, starved = _stream(X, np.full(3000 // size, size))
+    assert not starved
+
+
+def test_a_first_batch_large_enough_lets_later_batches_be_small(iris):
+    _, starved = _stream(iris, np.r_[60, np.full(6, 15)])
+    assert not starved
+
+
+def test_fit_forgets_the_starved_count(iris):
+    model, _ = _stream(iris, np.full(4, 15))
+    model.fit(iris)
+    assert not hasattr(model, "_starved_batches")
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_the_step_is_taken_per_unit_of_weight_for_unequal_batches(covariance_type):
+    """Batches of 10 and 50 rows with unequal weights: raw moments by hand.
+
+    Merging the stored sums with 1 - rho and rho alone would be the step
+    rho W_2 / ((1 - rho) W_1 + rho W_2) per unit of weight (0.90 here).
+    """
+    rng = np.random.default_rng(21)
+    X = rng.standard_normal((60, 2)) * [1.0, 2.0] + [3.0, -1.0]
+    resp = rng.dirichlet(np.ones(K), size=60)
+    w = np.r_[np.full(10, 0.5), np.full(50, 2.0)]
+    parts = [slice(0, 10), slice(10, 60)]
+    running, batch = (
+        SufficientStatistics.from_responsibilities(
+            X[p], resp[p], covariance_type, sample_weight=w[p]
+        )
+        for p in parts
+    )
+    rho = 0.3
+    mixed = stepwise_statistics(running, batch, rho)
+    assert mixed.total_weight == pytest.approx(batch.total_weight)
+
+    def per_unit(p):
+        wg = w[p, None] * resp[p]
+        total = w[p].sum()
+        second = np.einsum("nk,ni,nj->kij", wg, X[p], X[p]) / total
+        return wg.sum(axis=0) / total, wg.T @ X[p] / total, second
+
+    s0, s1, s2 = (a + rho * (b - a) for a, b in zip(*map(per_unit, parts), strict=True))
+    means = s1 / s0[:, None]
+    scatter = s2 / s0[:, None, None] - np.einsum("ki,kj->kij", means, means)
+    unit = mixed.total_weight
+    np.testing.assert_allclose(mixed.nk / unit, s0, rtol=1e-12)
+    np.testing.assert_allclose(mixed.means, means, rtol=1e-12)
+    if covariance_type in ("full", "tied"):
+        expected = scatter
+    else:
+        expected = np.diagonal(scatter, axis1=1, axis2=2)
+    np.testing.assert_allclose(
+        mixed.scatter / mixed.nk.reshape((-1,) + (1,) * (expected.ndim - 1)),
+        expected,
+        rtol=1e-10,
+    )

@@ -238,3 +238,21 @@ def test_weighted_fit_converges_without_warnings(X, counts):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         _model(X).fit(X, sample_weight=counts)
+
+
+def test_bic_and_aic_of_rescaled_weights_move_with_the_scale(X, counts):
+    """BIC and AIC are criteria of frequency weights: c * w is another data set.
+
+    The fit is unchanged by the scale c, but L_w is multiplied by c and the
+    BIC's ln sum(w) grows by ln c, as the docstrings say.
+    """
+    model = _model(X).fit(X, sample_weight=counts)
+    log_likelihood = model.score(X, sample_weight=counts) * counts.sum()
+    p = model._n_parameters()
+    for c in (0.01, 1.0, 7.0):
+        assert model.bic(X, sample_weight=c * counts) == pytest.approx(
+            -2 * c * log_likelihood + p * np.log(c * counts.sum()), rel=1e-12
+        )
+        assert model.aic(X, sample_weight=c * counts) == pytest.approx(
+            -2 * c * log_likelihood + 2 * p, rel=1e-12
+        )
