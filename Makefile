@@ -30,6 +30,9 @@ help:
 	@echo "            make book EDITION=student: without solutions, into $(STUDENT)/_build/html"
 	@echo "make lab    JupyterLab on the chapters, opened as notebooks (sets up .venv first)"
 	@echo "make test   run every check: unit tests, chapters under nbval, planted errors, both editions, browser"
+	@echo "make setup  create .venv, install requirements.txt, compile gmmlib's kernels (the others do it first)"
+	@echo "make pytest   the unit tests and every chapter under nbval (a part of make test)"
+	@echo "make browser  the built editions in headless Chromium, and the chapters in JupyterLab (a part of make test)"
 	@echo "make planted  plant each catalogued error (in gmmlib, or in a cell's claim); the cells it names must fail"
 	@echo "make a11y   the accessibility check alone (axe-core, WCAG 2.1 AA, light and dark)"
 	@echo "make lint   ruff over gmmlib, tests, benchmarks"
@@ -41,6 +44,9 @@ $(BIN)/python:
 	  echo "error: no Python 3.10 or newer found on PATH (tried python3.13 ... python3)." >&2; \
 	  echo "       Install Python 3.10+ (with its venv module), or run: make PYTHON=/path/to/python3.x" >&2; \
 	  exit 1; fi
+	@command -v "$(PYTHON)" >/dev/null 2>&1 || { \
+	  echo "error: PYTHON=$(PYTHON) is not an interpreter on this machine (no such file or command);" >&2; \
+	  echo "       run: make PYTHON=/path/to/python3.10+ (or leave PYTHON unset to find one)" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || { \
 	  echo "error: $(PYTHON) is older than Python 3.10; run: make PYTHON=/path/to/python3.10+" >&2; exit 1; }
 	@echo "Creating $(VENV) with $(PYTHON)"

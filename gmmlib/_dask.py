@@ -431,7 +431,14 @@ def map_blocks(X, estep, func):
     """
     probe = np.asarray(func(estep, np.zeros((1, X.shape[1]), X.dtype)))
     apply = partial(_apply, estep=estep, func=func)
-    kwargs = {"dtype": probe.dtype, "token": "gmm-" + func.__name__.strip("_")}
+    # A whole, unique name: `token=` (a prefix) warns as deprecated in the dask
+    # releases of 2021-2025 that pyproject.toml allows, and `name=` is used
+    # as given in every one of them.
+    from dask.base import tokenize
+
+    prefix = "gmm-" + func.__name__.strip("_")
+    name = f"{prefix}-{tokenize(X.name, estep, prefix)}"
+    kwargs = {"dtype": probe.dtype, "name": name}
     if probe.ndim == 1:
         return X.map_blocks(apply, drop_axis=1, **kwargs)
     return X.map_blocks(apply, chunks=(X.chunks[0], probe.shape[1:]), **kwargs)

@@ -8,6 +8,7 @@ scheduler and on a distributed client.
 
 import subprocess
 import sys
+import warnings
 
 import dask
 import dask.array as da
@@ -195,3 +196,16 @@ def test_gmmlib_imports_and_fits_without_dask():
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_lazy_predictions_have_named_unique_keys_and_no_deprecation_warning(X):
+    model = _model(X).fit(X)
+    Xd = da.from_array(X, chunks=(300, -1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        labels, proba = model.predict(Xd), model.predict_proba(Xd)
+        other = _model(X, covariance_type="diag").fit(X).predict(Xd)
+    assert labels.name.startswith("gmm-") and proba.name.startswith("gmm-")
+    # one name per computation: equal names would make dask share their results
+    assert len({labels.name, proba.name, other.name}) == 3
+    np.testing.assert_array_equal(other.compute(), _model(X, "diag").fit(X).predict(X))

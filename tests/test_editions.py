@@ -154,3 +154,46 @@ def test_student_edition_keeps_every_exercise(student, index):
     page = f"chapters/{chapter}.html"
     for phrase in runs:
         assert phrase in student[page], f"{page}: exercise text {phrase!r} missing"
+
+
+class _Links(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            self.hrefs.append(href)
+
+
+def reachable_pages(root: Path) -> set[str]:
+    """The HTML pages reached from index.html by following links within the book."""
+    seen, todo = set(), ["index.html"]
+    while todo:
+        rel = todo.pop()
+        if rel in seen or not (root / rel).is_file():
+            continue
+        seen.add(rel)
+        parser = _Links()
+        parser.feed((root / rel).read_text(encoding="utf-8", errors="replace"))
+        for href in parser.hrefs:
+            target = href.split("#")[0].split("?")[0]
+            if not target or re.match(r"^[a-z]+:", target):
+                continue
+            resolved = (root / rel).parent / target
+            todo.append(os.path.relpath(os.path.normpath(resolved), root))
+    return seen
+
+
+@pytest.mark.parametrize("edition", ["full", "student"])
+def test_every_page_of_an_edition_is_reached_by_a_link(edition, request):
+    request.getfixturevalue(edition)  # fails with the command when unbuilt
+    root = FULL if edition == "full" else STUDENT
+    pages = {
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*.html")
+        if not path.relative_to(root).parts[0].startswith("_")
+    }
+    orphans = sorted(pages - reachable_pages(root))
+    assert not orphans, f"pages of the {edition} edition no link reaches: {orphans}"

@@ -274,3 +274,18 @@ def test_updates_that_overflow_the_dtype_say_to_scale_the_data():
     huge = np.array([[1.5e308, 0.0], [1.6e308, 1.0]])
     with pytest.raises(ValueError, match="updated means overflow in float64"):
         em.update_means(huge, np.ones((2, 1)))
+
+
+@pytest.mark.parametrize("method", ["fit", "predict", "score_samples"])
+def test_complex_input_is_refused_in_one_short_message(method):
+    from gmmlib import GaussianMixture
+
+    X = np.random.default_rng(0).normal(size=(500, 3))
+    model = GaussianMixture(2, random_state=0)
+    if method != "fit":
+        model.fit(X)
+    with pytest.raises(ValueError, match="Complex data not supported") as info:
+        getattr(model, method)(X + 1j)
+    message = str(info.value)
+    assert "complex128" in message and "X.real" in message
+    assert len(message) < 300 and "\n" not in message  # not the whole array
