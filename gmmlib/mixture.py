@@ -161,11 +161,13 @@ default='kmeans'
         initialisation and those after each of its iterations, with their
         log-likelihoods (for :meth:`partial_fit`, after each batch).
     learning_decay : float in (0.5, 1], default=0.7
-        κ in the step size :math:`ρ_t = (t + τ)^{-κ}` of :meth:`partial_fit`
+        κ in the step size of :meth:`partial_fit`: :math:`ρ_1 = 1`, then
+        :math:`ρ_t = (t + τ_0)^{-κ}` for batch :math:`t \ge 2`
         (:eq:`eq-step-size`); named as in scikit-learn's
         ``LatentDirichletAllocation``. Not used by :meth:`fit`.
     learning_offset : float >= 0, default=10.0
-        τ in the same step size: larger values take smaller steps early on.
+        :math:`τ_0` in the same step size: larger values take smaller steps
+        early on.
         Not used by :meth:`fit`.
 
     Attributes
@@ -293,8 +295,9 @@ default='kmeans'
         and the mixing weights are divided by :math:`\\sum_n w_n`
         (:eq:`eq-weighted-pi-new`). Integer weights give the fit of the data
         with each row repeated that many times (from the same initial
-        parameters); weight 0 drops a row; scaling all weights changes
-        nothing. The initialisation honours the weights: 'kmeans' passes them
+        parameters); weight 0 drops a row; scaling all weights leaves the
+        fitted parameters unchanged (not :meth:`bic` and :meth:`aic`, which
+        count frequency weights as rows). The initialisation honours the weights: 'kmeans' passes them
         to ``KMeans``, 'k-means++' to ``kmeans_plusplus``, 'random_from_data'
         draws rows in proportion to their weight, and 'random' draws each
         row's responsibilities as without weights, then weights them. The
