@@ -489,8 +489,13 @@ default='kmeans'
         but for ``reg_covar``; no later row fits it, so each batch multiplies
         its weight by :math:`1 - ρ_t`, and the weight goes to 0 because
         :math:`\\sum ρ_t = \\infty`. Give the first call several times
-        ``n_components * (n_features + 1)`` rows (or :meth:`fit` a first
-        sample, then stream); later batches may be smaller. A larger
+        ``n_components * (n_features + 1)`` rows, also after :meth:`fit`:
+        with :math:`ρ_1 = 1` the first call keeps of the fit only the
+        parameters at which it E-steps, and M-steps its own batch alone (a
+        first call of 10 rows after a good fit can leave spikes). Later
+        batches may be smaller, since :math:`ρ_t < 1` keeps the running
+        statistics; but with few rows per component (``n * π_k`` near 1)
+        the warning below also fires for components that are fine. A larger
         ``learning_offset`` only slows the loss down.
 
         Parameters
@@ -1067,8 +1072,9 @@ def _warn_starved(components, model, X):
         f"n_features + 1 = {n_features + 1} of its rows has a covariance that is "
         "singular but for reg_covar, and later rows do not fit it. Start from a "
         f"first batch several times n_components * (n_features + 1) = {needed} "
-        "rows (or fit() a first sample, then call partial_fit), or pass larger "
-        "batches.",
+        "rows (also after fit(): the first partial_fit M-steps its batch "
+        "alone), or pass larger batches. With batches that hold about one row "
+        "of the component on average, it may be fine and this a false alarm.",
         StarvedComponentWarning,
         stacklevel=4,  # _warn_starved, partial_fit, _fit_context's wrapper, caller
     )
