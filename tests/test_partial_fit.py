@@ -304,9 +304,13 @@ def _unequal_mixture(n_samples):
     """Three components of weights 0.1, 0.45, 0.45 (means and covariances of a
     make_mixture draw)."""
     _, _, source = make_mixture(n_samples=10, n_components=3, random_state=3)
-    return make_mixture(n_samples=n_samples, weights=np.array([0.1, 0.45, 0.45]),
-                        means=source.means, covariances=source.covariances,
-                        random_state=7)[0]
+    return make_mixture(
+        n_samples=n_samples,
+        weights=np.array([0.1, 0.45, 0.45]),
+        means=source.means,
+        covariances=source.covariances,
+        random_state=7,
+    )[0]
 
 
 def test_a_small_first_call_after_fit_can_leave_a_spike():
