@@ -53,9 +53,12 @@ def _blas_threads():
 class StarvedComponentWarning(UserWarning):
     """A component gets almost no responsibility from batch after batch.
 
-    Issued by :meth:`GaussianMixture.partial_fit`: stepwise EM then shrinks
-    the component's weight by the factor :math:`1 - ρ_t` per batch, and since
-    :math:`\\sum_t ρ_t = \\infty` the weight goes to 0 (:eq:`eq-step-size`).
+    Issued by :meth:`GaussianMixture.partial_fit`. A batch that gives the
+    component less than 1% of the soft count its weight predicts
+    (:math:`π_k` times the batch's total weight) multiplies the weight by
+    less than :math:`1 - 0.99\\, ρ_t` (:eq:`eq-stepwise`), so if the
+    batches go on starving it, the weight goes to 0, since
+    :math:`\\sum_t ρ_t = \\infty` (:eq:`eq-step-size`).
     """
 
 
