@@ -53,9 +53,12 @@ def _blas_threads():
 class StarvedComponentWarning(UserWarning):
     """A component gets almost no responsibility from batch after batch.
 
-    Issued by :meth:`GaussianMixture.partial_fit`: stepwise EM then shrinks
-    the component's weight by the factor :math:`1 - ρ_t` per batch, and since
-    :math:`\\sum_t ρ_t = \\infty` the weight goes to 0 (:eq:`eq-step-size`).
+    Issued by :meth:`GaussianMixture.partial_fit`. A batch that gives the
+    component less than 1% of the soft count its weight predicts
+    (:math:`π_k` times the batch's total weight) multiplies the weight by
+    less than :math:`1 - 0.99\\, ρ_t` (:eq:`eq-stepwise`), so if the
+    batches go on starving it, the weight goes to 0, since
+    :math:`\\sum_t ρ_t = \\infty` (:eq:`eq-step-size`).
     """
 
 
@@ -472,8 +475,12 @@ default='kmeans'
         moments. For κ in (0.5, 1] the steps satisfy
         :math:`\\sum ρ_t = \\infty`, :math:`\\sum ρ_t^2 < \\infty`; these
         conditions alone do not make the stream converge (Cappé & Moulines
-        also need independent batches from one distribution and running
-        statistics that stay away from degenerate components).
+        also need, among other hypotheses, independent batches from one
+        distribution, regular expected statistics, and running statistics
+        that stay in a compact set away from degenerate components); the
+        limit they prove is a stationary point of the expected
+        log-likelihood under the data's distribution, not of the likelihood
+        of the rows seen.
 
         The first call initialises the parameters from its batch as
         :meth:`fit` does (``init_params``, or ``weights_init``, ``means_init``,
@@ -488,8 +495,13 @@ default='kmeans'
         but for ``reg_covar``; no later row fits it, so each batch multiplies
         its weight by :math:`1 - ρ_t`, and the weight goes to 0 because
         :math:`\\sum ρ_t = \\infty`. Give the first call several times
-        ``n_components * (n_features + 1)`` rows (or :meth:`fit` a first
-        sample, then stream); later batches may be smaller. A larger
+        ``n_components * (n_features + 1)`` rows, also after :meth:`fit`:
+        with :math:`ρ_1 = 1` the first call keeps of the fit only the
+        parameters at which it E-steps, and M-steps its own batch alone (a
+        first call of 10 rows after a good fit can leave spikes). Later
+        batches may be smaller, since :math:`ρ_t < 1` keeps the running
+        statistics; but with few rows per component (``n * π_k`` near 1)
+        the warning below also fires for components that are fine. A larger
         ``learning_offset`` only slows the loss down.
 
         Parameters
@@ -511,7 +523,14 @@ default='kmeans'
             gave it a soft count :math:`\\sum_n w_n γ_{nk}` below 1% of
             :math:`π_k \\sum_n w_n`, the mean of that count when the rows
             follow the current mixture. Issued once per run of starved
-            batches, naming the components.
+            batches, naming the components. If a batch's n rows (unit
+            weights) are independent draws from the current mixture, a
+            component is starved by it with probability at most
+            :math:`e^{-0.944\\, n π_k}` (Chernoff), and by three in a row,
+            at nearly fixed parameters, at most :math:`e^{-2.83\\, n π_k}`:
+            a false alarm is rare once :math:`n π_k \\ge 5` (below
+            :math:`10^{-6}`), but not when :math:`n π_k` is about 1 (batches
+            of 10 rows and :math:`π_k = 0.1`: about 4% per three batches).
         """
         backend = _backend.select(X)
         streaming = hasattr(self, "n_batches_")
@@ -1022,10 +1041,17 @@ def _resp(estep, block):
 # responsibility pi_k on average, so a batch of total weight W gives it the
 # soft count pi_k W on average. A batch that gives it less than 1% of that
 # "starves" it: the stepwise update then multiplies its weight by nearly
-# 1 - rho_t. Three starved batches in a row are a collapse: for a component
-# of weight pi that the data really feed, a batch of n rows starves it only
-# if hardly any of its rows falls near it, probability about (1 - pi)^n, so
-# three in a row about (1 - pi)^(3n): 1.4e-7 for pi = 0.1, n = 50.
+# 1 - rho_t. Three starved batches in a row are taken for a collapse. False
+# alarms: if the n rows of a batch (unit weights) are independent draws from
+# the current mixture, the soft count is a sum of n independent terms in
+# [0, 1] with mean n pi, and Chernoff's lower tail bounds the chance that it
+# falls below delta n pi, delta = 0.01, by exp(-n pi (1 - delta + delta ln delta))
+# = exp(-0.944 n pi); for well-separated components it is about (1 - pi)^n,
+# the chance that none of the rows comes from the component. Three in a row
+# (parameters nearly fixed): at most exp(-2.83 n pi), 7e-7 for n pi = 5
+# (about 1.4e-7 for pi = 0.1, n = 50, separated). The rule is reliable only
+# when n pi is not small: with n = 10 and pi = 0.1, (1 - pi)^(3n) is 4%, and
+# a stream of many such batches will warn about a component that is fine.
 _STARVED_SHARE = 0.01
 _STARVED_BATCHES = 3
 
@@ -1052,8 +1078,9 @@ def _warn_starved(components, model, X):
         f"n_features + 1 = {n_features + 1} of its rows has a covariance that is "
         "singular but for reg_covar, and later rows do not fit it. Start from a "
         f"first batch several times n_components * (n_features + 1) = {needed} "
-        "rows (or fit() a first sample, then call partial_fit), or pass larger "
-        "batches.",
+        "rows (also after fit(): the first partial_fit M-steps its batch "
+        "alone), or pass larger batches. With batches that hold about one row "
+        "of the component on average, it may be fine and this a false alarm.",
         StarvedComponentWarning,
         stacklevel=4,  # _warn_starved, partial_fit, _fit_context's wrapper, caller
     )

@@ -300,6 +300,42 @@ def test_a_first_batch_large_enough_lets_later_batches_be_small(iris):
     assert not starved
 
 
+def _unequal_mixture(n_samples):
+    """Three components of weights 0.1, 0.45, 0.45 (means and covariances of a
+    make_mixture draw)."""
+    _, _, source = make_mixture(n_samples=10, n_components=3, random_state=3)
+    return make_mixture(
+        n_samples=n_samples,
+        weights=np.array([0.1, 0.45, 0.45]),
+        means=source.means,
+        covariances=source.covariances,
+        random_state=7,
+    )[0]
+
+
+def test_a_small_first_call_after_fit_can_leave_a_spike():
+    """rho_1 = 1 after fit too: the first partial_fit M-steps its batch alone,
+    so fitting a first sample does not make a small first batch safe."""
+    X = _unequal_mixture(210)
+    model = GaussianMixture(K, random_state=0).fit(X[:200])
+    assert np.linalg.eigvalsh(model.covariances_)[:, 0].min() > 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StarvedComponentWarning)
+        model.partial_fit(X[200:210])
+    assert np.linalg.eigvalsh(model.covariances_)[:, 0].min() < 2 * model.reg_covar
+
+
+def test_batches_with_about_one_row_of_a_component_give_false_alarms():
+    """After a first batch of 200 rows, 300 batches of 10 keep the component
+    of weight 0.1 (n pi_k = 1), yet the warning fires: three batches in a row
+    hold none of its rows with probability about 0.9^30 = 4%."""
+    X = _unequal_mixture(200 + 10 * 300)
+    model, starved = _stream(X, np.r_[200, np.full(300, 10)])
+    assert len(starved) >= 1
+    assert np.sort(model.weights_)[0] > 0.07  # the component is fine
+    assert np.linalg.eigvalsh(model.covariances_)[:, 0].min() > 0.1
+
+
 def test_fit_forgets_the_starved_count(iris):
     model, _ = _stream(iris, np.full(4, 15))
     model.fit(iris)
