@@ -52,7 +52,8 @@ ERRORS = (
     PlantedError(
         "missing-information-q-density-halved",
         "gmmlib/em.py",
-        "log_densities = _log_weighted_densities(X, np.ones_like(weights), means, cholesky)",
+        "log_densities = _log_weighted_densities("
+        "X, np.ones_like(weights), means, cholesky)",
         "log_densities = 0.5 * _log_weighted_densities(\n"
         "        X, np.ones_like(weights), means, cholesky\n    )",
         "Q with half the log-densities: the complete information I_c is wrong",
@@ -80,7 +81,8 @@ ERRORS = (
         FILE,
         "assert np.allclose(np.diff(Q_k), 5 / 2 * np.log(10), rtol=1e-9)",
         "assert np.allclose(np.diff(Q_k), 5 / 4 * np.log(10), rtol=1e-9)",
-        "Q's rise along a direction the scatter misses claimed as (N_k/4) ln 10 per decade",
+        "Q's rise along a direction the scatter misses claimed as (N_k/4) ln 10 "
+        "per decade",
         CHAPTER,
     ),
 )

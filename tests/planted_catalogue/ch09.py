@@ -35,7 +35,8 @@ ERRORS = (
     PlantedError(
         "log-posterior-q-density-halved",
         "gmmlib/em.py",
-        "log_densities = _log_weighted_densities(X, np.ones_like(weights), means, cholesky)",
+        "log_densities = _log_weighted_densities("
+        "X, np.ones_like(weights), means, cholesky)",
         "log_densities = 0.5 * _log_weighted_densities(\n"
         "        X, np.ones_like(weights), means, cholesky\n    )",
         "Q with half the log-densities",
@@ -63,7 +64,8 @@ ERRORS = (
         FILE,
         "    + g_hat(N + nu_fr + d + 1)\n",
         "    + g_hat(N + nu_fr + d - 1)\n",
-        "eq-map-bound with the count N + ν + d − 1 for the component that carries the points",
+        "eq-map-bound with the count N + ν + d − 1 for the component that "
+        "carries the points",
         CHAPTER,
     ),
     PlantedError(
