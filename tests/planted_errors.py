@@ -378,12 +378,26 @@ def coverage(records: list[dict]) -> tuple[int, list[tuple[str, int]]]:
     return total, _equations.unpaired_checks(ROOT, records)
 
 
+def other_asserting_cells(records: list[dict]) -> tuple[int, int]:
+    """Asserting cells without ``# checks:``: (how many, how many shown to bite)."""
+    caught = {(c["chapter"], c["cell"]) for r in records for c in r["caught_by"]}
+    total = bite = 0
+    for path in _equations.derivation_chapters(CHAPTERS):
+        for n, source in enumerate(_equations.code_cells(path), 1):
+            if _equations.asserts(source) and not cell_labels(source):
+                total += 1
+                bite += (path.stem, n) in caught
+    return total, bite
+
+
 def coverage_line(records: list[dict]) -> str:
     total, unpaired = coverage(records)
     bite = total - len(unpaired)
+    others, others_bite = other_asserting_cells(records)
     return (
         f"check cells shown to bite by a planted error: {bite}/{total} "
-        f"({100 * bite / max(total, 1):.0f}%)"
+        f"({100 * bite / max(total, 1):.0f}%); other asserting cells: "
+        f"{others_bite}/{others}"
     )
 
 
