@@ -29,7 +29,7 @@ ERRORS = (
         "GaussianMixture's Σ_k^new 7 % too large: the M-step no longer maximises "
         "the bound",
         CHAPTER,
-        cells=("# checks: eq-em-coordinate-ascent",),
+        cells=("# checks: eq-em-coordinate-ascent", "def matrix_power_spd(A, power):"),
     ),
     PlantedError(
         "em-map-sigma-large",
@@ -39,7 +39,7 @@ ERRORS = (
         "gmmlib's EM step with Σ_k^new 7 % too large: still a smooth map with a "
         "fixed point, but not EM's",
         CHAPTER,
-        cells=("# checks: eq-em-linear",),
+        cells=("# checks: eq-em-linear", "for start in ((np.ones(1)"),
     ),
     PlantedError(
         "em-linear-remainder-cubic",

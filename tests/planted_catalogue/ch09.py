@@ -13,7 +13,11 @@ ERRORS = (
         "denominators = nk + dof + n_features - 1",
         "Σ_k^MAP divided by N_k + ν + d − 1: the mode of the inverse-Wishart misread",
         CHAPTER,
-        cells=("# checks: eq-sigma-map", "Sigma_empty = em.update_covariances_map("),
+        cells=(
+            "# checks: eq-sigma-map",
+            "Sigma_empty = em.update_covariances_map(",
+            "history = [penalised_loglik(X_line, theta)]",
+        ),
     ),
     PlantedError(
         "map-prior-scale-dropped",
@@ -103,5 +107,15 @@ ERRORS = (
         "AIC charging p instead of 2p",
         CHAPTER,
         cells=("# checks: eq-bic, eq-aic",),
+    ),
+    PlantedError(
+        "far-mean-loglik-without-pi",
+        "gmmlib/em.py",
+        "    return log_weights + log_densities\n",
+        "    return log_densities + 0 * log_weights\n",
+        "L without the mixing weights: a component moved away no longer leaves "
+        "Σ_n ln Σ_(j≠k) π_j N(x_n | μ_j, Σ_j)",
+        CHAPTER,
+        cells=("others = sum(",),
     ),
 )
