@@ -118,4 +118,21 @@ ERRORS = (
         CHAPTER,
         cells=("others = sum(",),
     ),
+    PlantedError(
+        "copied-fit-loses",
+        FILE,
+        "assert L_more >= L_start - 1e-9 * abs(L_start) and L_more > L_K",
+        "assert L_more < L_start",
+        "the claim turned round: EM from a K-component fit copied into K + 1 "
+        "components lowers L",
+        CHAPTER,
+    ),
+    PlantedError(
+        "count-full-d-squared",
+        FILE,
+        'expected = {"full": 329, "tied": 109, "diag": 104, "spherical": 59}',
+        'expected = {"full": 379, "tied": 109, "diag": 104, "spherical": 59}',
+        "the exercise's total for 'full' miscounted: 379 instead of 5 · 55 + 54 = 329",
+        CHAPTER,
+    ),
 )
