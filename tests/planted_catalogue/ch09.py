@@ -128,7 +128,7 @@ ERRORS = (
         CHAPTER,
     ),
     PlantedError(
-        "count-full-d-squared",
+        "count-full-miscounted",
         FILE,
         'expected = {"full": 329, "tied": 109, "diag": 104, "spherical": 59}',
         'expected = {"full": 379, "tied": 109, "diag": 104, "spherical": 59}',
