@@ -135,4 +135,12 @@ ERRORS = (
         "the exercise's total for 'full' miscounted: 379 instead of 5 · 55 + 54 = 329",
         CHAPTER,
     ),
+    PlantedError(
+        "bic-choice-four",
+        FILE,
+        "assert Ks[np.argmin(best[ct])] == 3, (ct, best[ct])",
+        "assert Ks[np.argmin(best[ct])] == 4, (ct, best[ct])",
+        "the figure's claim with the wrong K: the smallest BIC at K = 4",
+        CHAPTER,
+    ),
 )
