@@ -447,7 +447,10 @@ def update_covariances_map(X, resp, means, prior_scale, prior_dof):
     scale=Ψ)``, whose mode is Ψ / (ν + d + 1). The update maximizes
     Q_k(Σ) + ln p(Σ) over symmetric positive definite Σ; it is positive
     definite for every N_k ≥ 0, even when the weighted points do not span the
-    space, and a component with N_k = 0 gets the prior's mode.
+    space, and a component with N_k = 0 gets the prior's mode. The rest of the
+    M-step still needs N_k > 0: :func:`update_means` raises for an empty
+    component, and its weight N_k / N = 0 would give it no responsibility at
+    any later E-step.
 
     Parameters
     ----------
