@@ -104,4 +104,12 @@ ERRORS = (
         "Σ_j N_j = N − 1: the identity of eq-nk stated wrongly",
         "01_model",
     ),
+    PlantedError(
+        "nk-zero-threshold-700",
+        "chapters/01_model.md",
+        "for gap, underflows in ((740.0, False), (750.0, True)):",
+        "for gap, underflows in ((690.0, False), (700.0, True)):",
+        "γ_nk claimed to underflow at a log-space gap of 700, not about 745",
+        "01_model",
+    ),
 )
