@@ -65,21 +65,24 @@ class InMemory:
 
     def validate(self, estimator, X, reset, ensure_min_samples=1):
         """scikit-learn's ``validate_data``: float64 or float32, finite, 2-D."""
-        if np.iscomplexobj(X):
-            # scikit-learn's own message would print the whole array
+        try:
+            return validate_data(
+                estimator,
+                X,
+                reset=reset,
+                dtype=[np.float64, np.float32],
+                ensure_min_samples=ensure_min_samples,
+            )
+        except ValueError as exc:
+            if not str(exc).startswith("Complex data not supported"):
+                raise
+            # scikit-learn's message goes on to print the whole array
             raise ValueError(
                 f"Complex data not supported: X has dtype {np.asarray(X).dtype}, "
                 "and a Gaussian mixture is fitted to real data. Pass X.real, or "
                 "the real and imaginary parts as features: "
                 "np.hstack([X.real, X.imag])."
-            )
-        return validate_data(
-            estimator,
-            X,
-            reset=reset,
-            dtype=[np.float64, np.float32],
-            ensure_min_samples=ensure_min_samples,
-        )
+            ) from None
 
     def sample_weight(self, sample_weight, X):
         """Checked float64 weights of shape (n_samples,), or None."""
