@@ -10,8 +10,9 @@ it. For each chapter the runner
    (an exact text replacement that fails loudly when the original text is no
    longer there, so the catalogue cannot silently rot), starts a kernel like
    the chapters' kernels with ``PYTHONPATH`` on the copy, checks through an
-   IPython startup file that the kernel imported the copy, and runs every code
-   cell of the chapter to the end, recording how each cell failed;
+   IPython startup file that the kernel imported the copy, and runs the code
+   cells of the chapter up to the last one the error names (later cells cannot
+   change how those end), recording how each cell failed;
 2. runs the chapter once more, unedited, and before each cell that an edit of
    the chapter targets runs the edited cell in its place (recording how it
    failed), then the cell itself: every unedited cell must pass, so an edited
@@ -179,13 +180,15 @@ def run_chapter(
     env: dict[str, str],
     trials: dict[int, list[PlantedError]] | None = None,
     edits: dict[int, PlantedError] | None = None,
+    last: int | None = None,
 ) -> ChapterRun:
-    """Run every code cell of a chapter in a fresh kernel, to the end.
+    """Run the code cells of a chapter in a fresh kernel, up to cell ``last``.
 
     ``trials`` maps a cell (from 1) to chapter edits, each run in a copy of the
     cell just before the cell itself; ``edits`` edits a cell for the whole
     run. A failing cell does not stop the run: like nbval, later cells run in
-    whatever state it left.
+    whatever state it left. Cells after ``last`` (by default none) cannot
+    change how the cells before them end, so they are not run.
     """
     notebook = jupytext.read(CHAPTERS / f"{stem}.md")
     counted = sum(cell.cell_type == "code" for cell in notebook.cells)
@@ -201,6 +204,8 @@ def run_chapter(
             if cell.cell_type != "code":
                 continue
             number += 1
+            if last is not None and number > last:
+                break
             for error in (trials or {}).get(number, []):
                 trial = cell.copy()
                 trial.source = _replace_once(cell.source, error)
@@ -273,7 +278,7 @@ def run_gmmlib_error(error: PlantedError) -> dict:
             encoding="utf-8",
         )
         env["IPYTHONDIR"] = str(copy_root / "ipython")
-        run = run_chapter(error.chapter, env)
+        run = run_chapter(error.chapter, env, last=max(named_cells(error, cells)))
         kernels = seen.read_text(encoding="utf-8").split() if seen.is_file() else []
         if not kernels or any(not f.startswith(str(package)) for f in kernels):
             raise RuntimeError(
@@ -301,18 +306,19 @@ def run_chapter_errors(stem: str, errors: list[PlantedError]) -> list[dict]:
             )
         trials.setdefault(where, []).append(error)
     env = _environment()
-    run = run_chapter(stem, env, trials)
+    last = max(trials)
+    run = run_chapter(stem, env, trials, last=last)
     outcomes = run.trials
     if any(e is not None for e in run.cells.values()):
         # an unedited cell failed: the chapter itself, or a trial's leftovers?
-        clean = run_chapter(stem, env)
+        clean = run_chapter(stem, env, last=last)
         broken = [n for n, e in clean.cells.items() if e is not None]
         if broken:
             raise RuntimeError(f"chapter {stem} fails unedited, at cells {broken}")
         outcomes = {}
         for error in errors:  # each edit in a run of its own
             where = edited[error.id]
-            alone = run_chapter(stem, env, edits={where: error})
+            alone = run_chapter(stem, env, edits={where: error}, last=where)
             outcomes[error.id] = alone.cells[where]
     records = []
     for error in errors:
