@@ -101,6 +101,24 @@ ERRORS = (
         "05_em_in_action",
     ),
     PlantedError(
+        "monotone-kl-halved",
+        "chapters/05_em_in_action.md",
+        "kl = rel_entr(gamma_hat, gamma_fit).sum()",
+        "kl = 0.5 * rel_entr(gamma_hat, gamma_fit).sum()",
+        "prop-em-monotone-inexact with half the Σ KL(γ̂ ‖ γ^old) term (the "
+        "inequality alone still holds: only the exact gap catches it)",
+        "05_em_in_action",
+    ),
+    PlantedError(
+        "monotone-kl-reversed",
+        "chapters/05_em_in_action.md",
+        "kl = rel_entr(gamma_hat, gamma_fit).sum()",
+        "kl = rel_entr(gamma_fit, gamma_hat).sum()",
+        "prop-em-monotone-inexact with KL(γ^old ‖ γ̂), infinite where γ̂ "
+        "rounded to 0 (the inequality alone holds trivially)",
+        "05_em_in_action",
+    ),
+    PlantedError(
         "collapse-rate-halved",
         "chapters/05_em_in_action.md",
         "by_formula = np.log(0.01) - d / 2 * np.log(2 * np.pi) - d * np.log(s)",
