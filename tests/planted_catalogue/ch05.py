@@ -52,6 +52,16 @@ ERRORS = (
         cells=("t = np.linspace(0, 1, 8)",),
     ),
     PlantedError(
+        "mstep-reg-covar-twice",
+        "gmmlib/suffstats.py",
+        "covariances[:, np.arange(n_features), np.arange(n_features)] += reg_covar",
+        "covariances[:, np.arange(n_features), np.arange(n_features)] += 2 * reg_covar",
+        "GaussianMixture adds 2ε to the diagonal: the smallest eigenvalue of the "
+        "collinear component is 2ε, outside the rounding allowance 8 ε_mach ω_max",
+        "05_em_in_action",
+        cells=("t = np.linspace(0, 1, 8)",),
+    ),
+    PlantedError(
         "em-mstep-7-percent-large",
         "gmmlib/em.py",
         "covariances = scatter / nk[:, None, None] + reg_covar * identity",
