@@ -52,6 +52,16 @@ ERRORS = (
         cells=("t = np.linspace(0, 1, 8)",),
     ),
     PlantedError(
+        "mstep-reg-covar-twice",
+        "gmmlib/suffstats.py",
+        "covariances[:, np.arange(n_features), np.arange(n_features)] += reg_covar",
+        "covariances[:, np.arange(n_features), np.arange(n_features)] += 2 * reg_covar",
+        "GaussianMixture adds 2ε to the diagonal: the smallest eigenvalue of the "
+        "collinear component is 2ε, outside the rounding allowance 8 ε_mach ω_max",
+        "05_em_in_action",
+        cells=("t = np.linspace(0, 1, 8)",),
+    ),
+    PlantedError(
         "em-mstep-7-percent-large",
         "gmmlib/em.py",
         "covariances = scatter / nk[:, None, None] + reg_covar * identity",
@@ -98,6 +108,24 @@ ERRORS = (
         "assert L_gain >= Q_hat_gain",
         "monotonicity claimed for rounded responsibilities without the "
         "Σ KL(γ̂ ‖ γ) term",
+        "05_em_in_action",
+    ),
+    PlantedError(
+        "monotone-kl-halved",
+        "chapters/05_em_in_action.md",
+        "kl = rel_entr(gamma_hat, gamma_fit).sum()",
+        "kl = 0.5 * rel_entr(gamma_hat, gamma_fit).sum()",
+        "prop-em-monotone-inexact with half the Σ KL(γ̂ ‖ γ^old) term (the "
+        "inequality alone still holds: only the exact gap catches it)",
+        "05_em_in_action",
+    ),
+    PlantedError(
+        "monotone-kl-reversed",
+        "chapters/05_em_in_action.md",
+        "kl = rel_entr(gamma_hat, gamma_fit).sum()",
+        "kl = rel_entr(gamma_fit, gamma_hat).sum()",
+        "prop-em-monotone-inexact with KL(γ^old ‖ γ̂), infinite where γ̂ "
+        "rounded to 0 (the inequality alone holds trivially)",
         "05_em_in_action",
     ),
     PlantedError(
