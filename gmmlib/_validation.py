@@ -554,7 +554,7 @@ def report_lost_components(lost, dtype, reg_covar, covariance_type, stacklevel=3
     warnings.warn(
         f"{happened[0].upper()}{happened[1:]} The M-step sets {reset}, as "
         "scikit-learn does, and a weight of at most 20 * eps over the total "
-        f"sample weight; such a component stays empty. {todo}",
+        f"sample weight. {todo}",
         DegenerateComponentWarning,
         stacklevel=stacklevel,
     )
