@@ -30,7 +30,7 @@ help:
 	@echo "            make book EDITION=student: without solutions, into $(STUDENT)/_build/html"
 	@echo "make lab    JupyterLab on the chapters, opened as notebooks (sets up .venv first)"
 	@echo "make test   run every check: unit tests, chapters under nbval, planted errors, both editions, browser"
-	@echo "make planted  plant each catalogued error in a copy of gmmlib; a chapter cell must fail"
+	@echo "make planted  plant each catalogued error (in gmmlib, or in a cell's claim); the cells it names must fail"
 	@echo "make a11y   the accessibility check alone (axe-core, WCAG 2.1 AA, light and dark)"
 	@echo "make lint   ruff over gmmlib, tests, benchmarks"
 	@echo "make bench  side-by-side benchmark of gmmlib and scikit-learn"
@@ -127,8 +127,10 @@ browser: setup $(AXE_STAMP)
 a11y: setup $(AXE_STAMP)
 	$(BIN)/python -m pytest -m browser -v tests/test_browser.py -k "accessib"
 
-# Each error of tests/planted_errors.py is planted in a copy of gmmlib and the
-# chapters that check it must fail; refreshes chapters/planted_errors.json.
+# Each error of tests/planted_catalogue/ is planted (in a copy of gmmlib, or in
+# the claim a chapter cell states) and its chapter run: the cells it names must
+# fail, and every check cell must be named; prints the coverage and refreshes
+# chapters/planted_errors.json.
 planted: setup
 	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -m planted -v -s tests/test_planted_errors.py
 

@@ -31,6 +31,7 @@ The conventions it reads are those of CONTRIBUTING.md:
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,6 +168,44 @@ def checks_without_assert(path: Path) -> list[tuple[int, list[str]]]:
         (number, labels)
         for number, source in enumerate(code_cells(path), 1)
         if (labels := _named_labels(source)) and not asserts(source)
+    ]
+
+
+def fingerprint(source: str) -> str:
+    """A short hash of a cell's source, kept by the planted-error record.
+
+    The record (``chapters/planted_errors.json``) says which cell each planted
+    error made fail; when that cell's source changes, the record is stale.
+    """
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()[:12]
+
+
+def check_cells(path: Path) -> list[int]:
+    """The cells (1-based) of a chapter that name a label and assert something."""
+    return sorted({n for cells in checking_cells(path).values() for n in cells})
+
+
+def unpaired_checks(root: Path, records: list[dict]) -> list[tuple[str, int]]:
+    """Check cells that no planted error in ``records`` is shown to fail.
+
+    ``records`` is the planted-error record: a cell counts as shown to bite
+    when some error names it and made it fail with an ``AssertionError`` in a
+    run of the chapter as it is now (the fingerprint of its source matches).
+    """
+    chapters = root / "chapters"
+    sources = {p.stem: code_cells(p) for p in derivation_chapters(chapters)}
+    shown = set()
+    for record in records:
+        for caught in record.get("caught_by") or []:
+            cells = sources.get(caught["chapter"], [])
+            n = caught["cell"]
+            if n <= len(cells) and fingerprint(cells[n - 1]) == caught.get("source"):
+                shown.add((caught["chapter"], n))
+    return [
+        (stem, n)
+        for stem in sources
+        for n in check_cells(chapters / f"{stem}.md")
+        if (stem, n) not in shown
     ]
 
 
@@ -384,10 +423,27 @@ def _chapter_link(stem: str) -> str:
     return f"{{doc}}`{text} <{stem}>`"
 
 
+def planted_by_cell(records: list[dict]) -> dict[tuple[str, int], list[str]]:
+    """``(chapter, cell)`` to the ids of the planted errors shown to fail it."""
+    found: dict[tuple[str, int], list[str]] = {}
+    for record in records:
+        for caught in record.get("caught_by") or []:
+            found.setdefault((caught["chapter"], caught["cell"]), []).append(
+                record["id"]
+            )
+    return found
+
+
 def markdown_table(
-    equations: list[Equation], table: dict[str, str], api_page: Path
+    equations: list[Equation],
+    table: dict[str, str],
+    api_page: Path,
+    records: list[dict] = (),
 ) -> str:
     """The index as a MyST Markdown table: links to equations, chapters and API.
+
+    With the planted-error ``records``, each checking cell lists the planted
+    errors that were shown to make it fail (their ids, rows of the table below).
 
     Meant to be displayed from a cell whose Markdown output is parsed as MyST
     (cell metadata ``mystnb: {markdown_format: myst}``), so that a broken
@@ -406,7 +462,12 @@ def markdown_table(
             code.append(f"{{py:obj}}`{short} <{public}>`" if public else f"`{short}`")
         if not code and eq.label in table:
             code.append(table[eq.label])
-        checks = [f"{_chapter_link(stem)}, cell {n}" for stem, n in eq.checks]
+        bites = planted_by_cell(records)
+        checks = [
+            f"{_chapter_link(stem)}, cell {n}"
+            + "".join(f" `{i}`" for i in bites.get((stem, n), []))
+            for stem, n in eq.checks
+        ]
         checks += [f"`{test}`" for test in eq.tests]
         rows.append(
             f"| {{eq}}`{eq.label}` `{eq.label}` | {_chapter_link(eq.chapter)} "
@@ -425,25 +486,33 @@ def _escape(text: str) -> str:
 def planted_table(records: list[dict]) -> str:
     """The planted-error evidence (``chapters/planted_errors.json``) as MyST.
 
-    One row per error: what was planted, the gmmlib file it was planted in,
-    and the chapter cell that failed, with the labels that cell checks.
+    One row per error: what was planted and where (gmmlib, or the claim as a
+    chapter's cell states it), and the cells it made fail with an
+    ``AssertionError``, with the labels those cells check.
     """
     rows = [
-        "| error planted in gmmlib | file | caught by |",
+        "| error planted | in | shown to fail |",
         "|---|---|---|",
     ]
     for record in records:
-        caught = record.get("caught_by")
-        if caught:
-            where = f"{_chapter_link(caught['chapter'])}, cell {caught['cell']}"
+        where = []
+        for caught in record.get("caught_by") or []:
+            cell = f"{_chapter_link(caught['chapter'])}, cell {caught['cell']}"
             labels = ", ".join(f"{{eq}}`{label}`" for label in caught["checks"])
-            if labels:
-                where += f" (checks {labels})"
-        else:
-            where = "**survived**"
+            where.append(f"{cell} (checks {labels})" if labels else cell)
+        missed = sorted(
+            set(record.get("named", [])) - {c["cell"] for c in record["caught_by"]}
+        )
+        if missed or not where:
+            where.append(f"**survived** (cells {missed})")
+        place = (
+            "the chapter's own cell"
+            if record["file"].startswith("chapters/")
+            else f"`{record['file']}`"
+        )
         rows.append(
             f"| {_escape(record['description'])} (`{record['id']}`) "
-            f"| `{record['file']}` | {where} |"
+            f"| {place} | {'<br>'.join(where)} |"
         )
     return "\n".join(rows)
 

@@ -5,7 +5,12 @@ file, process a block of rows in tiles of :func:`tile_rows` rows. Inside a tile
 the rows run in the innermost loop, over contiguous arrays, so each loop is a
 vector loop, and every intermediate (the residuals, the whitened residuals,
 the log-densities of a tile) stays in the core's cache: X is read twice per
-pass, nothing of size (n, K d) is ever formed.
+pass. The kernels allocate only a tile's residuals, (d + 1)·tile numbers
+(:func:`log_prob_tiles`) and (2d + 3)·tile (:func:`accumulate_tiles`); they
+write into the caller's buffers for the block, (K + 2) numbers per row, and
+add into its float64 sums, at most K(1 + d + d²) numbers. Nothing of size n·K or
+n·d is formed (the :mod:`gmmlib.suffstats` module states the whole pass's
+memory).
 
 1. :func:`log_prob_tiles`: the whitened residuals of
    :eq:`eq-stacked-product` (:eq:`eq-diag-product` for diagonal factors) and

@@ -188,17 +188,21 @@ def log_likelihood_grad_cov(X, weights, means, covariances, symmetric=False):
     """Gradient of the log-likelihood with respect to each covariance Σ_k.
 
     ∂L/∂Σ_k = −½ Σ_n γ(z_nk) (Σ_k⁻¹ − Σ_k⁻¹ (x_n − μ_k)(x_n − μ_k)ᵀ Σ_k⁻¹),
-    entries of Σ_k treated as independent, as in the source proof. See
+    the derivative of the density extended to every d×d matrix with positive
+    determinant (the entries of Σ_k treated as independent, as in the source
+    proof); on symmetric matrices it is the gradient under the trace inner
+    product. See
     :eq:`eq-loglik-grad`, derived by the chain rule through the log-sum in
     :eq:`eq-loglik-grad-steps`. Setting it to zero is the stationarity
     condition :eq:`eq-stationarity`, whose solution :eq:`eq-sigma-implicit` is
     implicit (γ depends on Σ_k). At θ = θ_old it equals the gradient of Q
     (:eq:`eq-grad-l-equals-grad-q`).
 
-    With ``symmetric=True`` the result is the gradient with respect to the free
-    entries of a symmetric Σ_k (Σ_ij and Σ_ji moved together), 2G − diag(G)
-    for the independent-entry gradient G. See :eq:`eq-sym-grad`. Both vanish at
-    the same points.
+    With ``symmetric=True`` the result is the matrix of partial derivatives in
+    the free entries of a symmetric Σ_k (Σ_rs and Σ_sr moved together),
+    2G − diag(G) for the G above: the gradient under the Euclidean inner
+    product of those entries. See :eq:`eq-sym-grad`. Which is "the gradient" is
+    a choice of metric; both vanish at the same points.
 
     Parameters
     ----------

@@ -55,12 +55,48 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     Same parameters, fitted attributes and methods as
     ``sklearn.mixture.GaussianMixture``, and, from the same initial
-    parameters, the same fitted parameters and number of iterations. The EM
-    iteration is gmmlib's own: one pass over row blocks that evaluates all
-    components with one matrix product, merges the blocks'
-    ``gmmlib.suffstats.SufficientStatistics`` and applies the M-step
-    (``gmmlib.suffstats.m_step``), using the machine's BLAS threads for
-    disjoint ranges of blocks.
+    parameters, the same fitted parameters up to rounding (the tests check
+    a relative 1e-6) and the same number of iterations. The EM iteration is
+    gmmlib's own: one pass over row blocks, merging the blocks'
+    ``gmmlib.suffstats.SufficientStatistics`` (:eq:`eq-merge`), then the
+    M-step (``gmmlib.suffstats.m_step``). Each block goes through
+    ``gmmlib.suffstats.BlockEStep``: two compiled loops (numba,
+    ``gmmlib._kernels``) walk its rows in tiles of 256 to 1024, the first
+    forming every component's whitened residuals and log-densities, the
+    second, after NumPy's exponential, the responsibilities and the block's
+    sums about the previous means (chapter 7, "One pass over a block: the
+    engine"). The rows never enter a matrix product.
+
+    Threads (NumPy input): a pass runs on T Python threads, each summing a
+    contiguous share of the blocks; the compiled loops and NumPy's
+    exponential release the GIL, so the threads run at once, and their
+    results are merged in a fixed order (T and the block size change the
+    result only by rounding). T is the number of threads the BLAS may use
+    when the method is called, the machine's thread budget as
+    ``threadpoolctl`` reports it (so
+    ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` or an enclosing
+    ``threadpool_limits`` set it), at most ``os.cpu_count()``; T is 1 when
+    ``X`` has fewer than four blocks (for :meth:`partial_fit`, fewer than
+    4 096 rows). While T > 1 threads run, the BLAS is limited to one thread.
+    A block holds about 1 MiB of rows and buffers, 256 to 32 768 rows
+    (``gmmlib.suffstats.default_block_size``; with T > 1, ``fit`` cuts it
+    to give each thread at least 8 blocks).
+
+    Memory beyond ``X`` during EM, per thread: (K + 2)·block numbers in the
+    dtype of ``X`` (a (K, block) array of log-densities, then of their
+    exponentials, and two of one number per row); inside the compiled
+    loops, a tile's residuals, at most (2d + 3)·tile numbers; float64 sums
+    of at most K(1 + d + d²) numbers and a few temporaries of that size that
+    centre them. A block is copied first (d·block numbers) only when ``X`` is not
+    C-ordered or not in the model's dtype, and sample weights add a few
+    arrays of one number per row of a block. That is O(T·(block·K + K·d²))
+    whatever the number of rows n: nothing of size n·K or n·d is formed.
+    :meth:`fit` then makes one last pass that keeps each row's label and
+    log-likelihood as two float64 (for :meth:`fit_predict` and
+    ``history_``), in the blocks' results and once more joined: up to 32
+    bytes per row. The prediction methods return n numbers,
+    :meth:`predict_proba` n·K. On a Dask array, each Dask block is a task
+    that runs the same pass over its rows, on one thread.
 
     ``X`` may also be a ``dask.array.Array`` chunked by rows (``gmmlib._dask``):
     each EM iteration is then a Dask tree reduction of the blocks' statistics
@@ -112,9 +148,9 @@ default='kmeans'
     verbose_interval : int, default=10
         Iterations between two prints.
     keep_history : bool, default=False
-        Keep ``history_``, the parameters and log-likelihood of every
-        iteration of the best initialisation (of every batch, for
-        :meth:`partial_fit`).
+        Keep ``history_``: the initial parameters of the best
+        initialisation and those after each of its iterations, with their
+        log-likelihoods (for :meth:`partial_fit`, after each batch).
     learning_decay : float in (0.5, 1], default=0.7
         κ in the step size :math:`ρ_t = (t + τ)^{-κ}` of :meth:`partial_fit`
         (:eq:`eq-step-size`); named as in scikit-learn's
@@ -139,7 +175,9 @@ default='kmeans'
         Iterations run by the best initialisation.
     lower_bound_ : float
         Mean log-likelihood per sample of the best initialisation, evaluated
-        (as in scikit-learn) at the parameters before its last M-step.
+        (as in scikit-learn) at the parameters before its last M-step (after
+        :meth:`partial_fit`: that of the last batch, per unit of weight, at
+        the parameters before its M-step).
     lower_bounds_ : list of float
         ``lower_bound`` after each iteration of the best initialisation.
     n_features_in_ : int
@@ -148,11 +186,16 @@ default='kmeans'
     n_batches_ : int
         Only after :meth:`partial_fit`: the batches seen, t.
     history_ : list of dict
-        Only with ``keep_history=True``. Entry 0 holds the initial parameters,
-        entry i those after iteration i, the last the fitted ones; each has
-        keys ``"weights"``, ``"means"``, ``"covariances"`` and
-        ``"log_likelihood"``, the total log-likelihood L of those parameters
-        on the training data (:eq:`eq-log-likelihood`).
+        Only with ``keep_history=True``. After :meth:`fit`, ``n_iter_ + 1``
+        entries: entry 0 holds the initial parameters, entry i those after
+        iteration i, the last the fitted ones; each has keys ``"weights"``,
+        ``"means"``, ``"covariances"`` and ``"log_likelihood"``, the total
+        log-likelihood L of those parameters on the training data
+        (:eq:`eq-log-likelihood`; with sample weights,
+        :eq:`eq-weighted-log-likelihood`). After :meth:`partial_fit`,
+        ``n_batches_ + 1`` entries: entry t the parameters after batch t
+        (entry 0 the initial ones), with the log-likelihood of batch t + 1
+        at them (None in the last entry, until the next batch).
 
     Examples
     --------
@@ -673,6 +716,8 @@ default='kmeans'
         Returns
         -------
         log_prob : ndarray of shape (n_samples,)
+            In the dtype of the fitted parameters (that of the training
+            data); a lazy Dask array for Dask input.
         """
         backend, X = self._validated(X)
         return self._per_block(backend, X, _log_norm)
@@ -680,9 +725,18 @@ default='kmeans'
     def score(self, X, y=None, sample_weight=None):
         """Mean log-likelihood per row; with weights, their weighted mean.
 
+        Without weights, ``score_samples(X).mean()``, computed as
+        scikit-learn computes its ``score``: NumPy's mean in the dtype of
+        ``X`` (float32 rows give the float32 mean of float32 values, to the
+        last bit the same number). With ``sample_weight``,
         :math:`\\sum_n w_n \\ln p(x_n) / \\sum_n w_n`, scikit-learn's
         convention for a ``sample_weight`` in ``score`` (the weighted
-        log-likelihood :eq:`eq-weighted-log-likelihood` per unit of weight).
+        log-likelihood :eq:`eq-weighted-log-likelihood` per unit of weight),
+        computed the same way: ``np.average(score_samples(X), weights=w)``
+        with the weights divided by the largest of them (so that every
+        finite weight fits in float32) and cast to the dtype of ``X``.
+        Weights all equal give ``score(X)``, to the last bit below 2**24
+        rows (where float32 still counts rows exactly).
 
         Parameters
         ----------
@@ -694,12 +748,18 @@ default='kmeans'
         Returns
         -------
         float
+            Computed (before the conversion to ``float``) in the dtype of
+            :meth:`score_samples`.
         """
         backend, X = self._validated(X)
         sample_weight = backend.sample_weight(sample_weight, X)
         log_prob = self._per_block(backend, X, _log_norm)
-        total = backend.weighted_sum(log_prob, sample_weight)
-        return total / backend.total_weight(sample_weight, X)
+        if sample_weight is None:
+            return float(log_prob.mean())
+        # Dask's weights are only read now: refuse all-zero ones by name
+        check_sample_weight_total(backend.total_weight(sample_weight, X))
+        weights = (sample_weight / sample_weight.max()).astype(log_prob.dtype)
+        return float((log_prob * weights).sum() / weights.sum())
 
     def predict(self, X):
         """Most probable component of each row.

@@ -8,21 +8,35 @@ Chan, Golub & LeVeque's pairwise update) is associative, so blocks can be
 reduced in any tree shape: sequentially here, in parallel threads, or by Dask.
 :func:`m_step` turns merged statistics into new parameters.
 
-A block is processed by a :class:`BlockEStep`, built once per iteration from the
-parameters. It evaluates all components with one matrix product against the
-stacked Cholesky factors of the precisions, and forms the weighted second
-moments of all components with a second one, so its memory beyond ``X`` is
-``O(block_size * n_components * n_features)``.
+A block is processed by a :class:`BlockEStep`, built once per iteration from
+the parameters: two compiled loops (:mod:`gmmlib._kernels`) walk the block in
+tiles of 256 to 1024 rows, the first forming the whitened residuals and the
+log-densities of all components, the second, after NumPy's exponential, the
+responsibilities and the sums about the previous means. No matrix product of
+the rows is formed. :func:`accumulate_statistics` runs the blocks on
+``n_threads`` Python threads, each summing a contiguous share of them (the
+loops and the exponential release the GIL), and merges the threads'
+statistics in a fixed order.
+
+Memory beyond ``X`` of a pass, per thread: (K + 2)·block_size numbers in the
+working dtype (a (K, block_size) array of log-densities, then of their
+exponentials, and two of one number per row); at most (2d + 3)·tile numbers
+inside the compiled loops; float64 sums of at most K(1 + d + d²) numbers and
+a few temporaries of that size that centre them. A block is copied first
+(d·block_size numbers) only when ``X`` is not C-ordered in the working dtype,
+and sample weights add a few arrays of one number per row of a block. In all,
+O(n_threads·(block_size·K + K·d²)), whatever the number of rows: nothing of
+size n·K or n·d is formed.
 
 Numerics: the rows are first shifted by a fixed ``centre`` (the data mean in
 :class:`gmmlib.GaussianMixture`), so data far from the origin (offset by 1e8)
-lose nothing. For ``'full'`` and ``'tied'`` the scatter of component k is
-formed from the residuals about its previous mean, so the relative rounding
-error of the covariance grows only linearly, like ``eps * |mu_k - centre| /
-sigma_k`` (as in the E-step of any implementation); for ``'diag'`` and
-``'spherical'`` it is formed about ``centre`` (two small products instead of
-a pass over ``block * K * d`` elements), with error
-``eps * (|mu_k - centre| / sigma_k) ** 2``, and variances clipped at zero.
+lose nothing. For every covariance type the scatter of component k is summed
+about its previous mean (:eq:`eq-tile-sums`), from the residuals
+``(x_n - centre) - (mu_k - centre)``, so the relative rounding error of a
+covariance grows only linearly, like ``eps * (|x_n - mu_k| + |mu_k - centre|)
+/ sigma_k``, as in the E-step itself; the initialisation's statistics
+(:meth:`SufficientStatistics.from_labels`, ``from_responsibilities``) are
+summed about a first pass's means.
 No statistic is ever formed from raw moments about the origin.
 """
 

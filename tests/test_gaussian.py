@@ -114,7 +114,7 @@ def test_quad_form_grad_matches_finite_differences(seed, d):
 @given(seeds, dims)
 def test_pdf_grad_cov_matches_finite_differences_of_scipy_density(seed, n_features):
     # scipy's density needs a symmetric Σ, so perturb symmetric pairs and compare
-    # with the symmetric gradient 2G − diag(G) of each row's G.
+    # with 2G − diag(G), the partial derivatives in the free entries.
     # checks: eq-gauss-grad
     X, mean, cov = random_gaussian(seed, n_features, n_samples=3)
     grad = gaussian.pdf_grad_cov(X, mean, cov)

@@ -1,0 +1,3 @@
+"""Planted errors checked by chapter 8, ``chapters/08_lower_bound_and_rate.md``."""
+
+ERRORS = ()
