@@ -405,7 +405,8 @@ def check_sample_weight_total(total):
     if not np.isfinite(total):
         raise ValueError(
             "sample_weight sums to infinity: divide the weights by a constant "
-            "(scaling all weights changes nothing in the fit)."
+            "(scaling all weights changes nothing in the fit as long as "
+            "their sum stays well above 10 * eps; a mean weight of 1 is safe)."
         )
 
 
@@ -487,10 +488,13 @@ class DegenerateComponentWarning(UserWarning):
 def lost_responsibility(nk, dtype):
     """The components whose soft count :math:`N_k` is at most ``10 * eps``.
 
-    ``10 * eps`` (of ``dtype``) is what the M-step adds to every :math:`N_k`,
-    as scikit-learn does; at or below it the addition outweighs the
-    component's own count, so its update no longer describes any data
-    (chapter 7, "A component that loses all its responsibility").
+    ``10 * eps`` (of ``dtype``) is what the engine's M-step
+    (:func:`gmmlib.suffstats.m_step`) adds to every :math:`N_k`, as
+    scikit-learn does; at or below it the addition outweighs the component's
+    own count, so its update no longer describes any data (chapter 7, "A
+    component that loses all its responsibility"). The threshold is absolute,
+    in units of the sample weight: it assumes weights on the scale of counts
+    (sum well above ``10 * eps``); scaled far down, every component is lost.
 
     Parameters
     ----------
