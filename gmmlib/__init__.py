@@ -13,8 +13,16 @@ block-wise EM iteration, optional per-iteration history.
 """
 
 from gmmlib import datasets, em, gaussian, numdiff
+from gmmlib._validation import DegenerateComponentWarning
 from gmmlib.mixture import GaussianMixture
 
 __version__ = "0.1.0"
 
-__all__ = ["GaussianMixture", "datasets", "em", "gaussian", "numdiff"]
+__all__ = [
+    "DegenerateComponentWarning",
+    "GaussianMixture",
+    "datasets",
+    "em",
+    "gaussian",
+    "numdiff",
+]

@@ -5,6 +5,8 @@ Each check returns the validated array (as a float array) or raises a
 user's mistake never surfaces as a numpy traceback or as NaN further down.
 """
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 
@@ -403,7 +405,8 @@ def check_sample_weight_total(total):
     if not np.isfinite(total):
         raise ValueError(
             "sample_weight sums to infinity: divide the weights by a constant "
-            "(scaling all weights changes nothing in the fit)."
+            "(scaling all weights changes nothing in the fit as long as "
+            "their sum stays well above 10 * eps; a mean weight of 1 is safe)."
         )
 
 
@@ -469,3 +472,93 @@ def singular_to_working_precision(factor, covariance):
     eps = np.finfo(covariance.dtype).eps
     pivot = np.min(np.diag(factor)) ** 2
     return bool(pivot <= covariance.shape[0] * eps * np.max(np.diag(covariance)))
+
+
+class DegenerateComponentWarning(UserWarning):
+    """An M-step found a component that has lost all its responsibility.
+
+    Issued by :func:`gmmlib.em.m_step`, :func:`gmmlib.suffstats.m_step` and so
+    by :meth:`gmmlib.GaussianMixture.fit` and ``partial_fit``, when a
+    component's soft count is at most ten machine epsilons of the working
+    type (see :func:`lost_responsibility`). The message names the
+    components, what the M-step did with them and what to try instead.
+    """
+
+
+def lost_responsibility(nk, dtype):
+    """The components whose soft count :math:`N_k` is at most ``10 * eps``.
+
+    ``10 * eps`` (of ``dtype``) is what the engine's M-step
+    (:func:`gmmlib.suffstats.m_step`) adds to every :math:`N_k`, as
+    scikit-learn does; at or below it the addition outweighs the component's
+    own count, so its update no longer describes any data (chapter 7, "A
+    component that loses all its responsibility"). The threshold is absolute,
+    in units of the sample weight: it assumes weights on the scale of counts
+    (sum well above ``10 * eps``); scaled far down, every component is lost.
+
+    Parameters
+    ----------
+    nk : ndarray of shape (n_components,)
+    dtype : numpy dtype
+        The working type, whose machine epsilon sets the threshold.
+
+    Returns
+    -------
+    ndarray of int
+        Indices k, increasing.
+    """
+    return np.flatnonzero(np.asarray(nk) <= 10 * np.finfo(dtype).eps)
+
+
+def report_lost_components(lost, dtype, reg_covar, covariance_type, stacklevel=3):
+    """Warn that the M-step resets the components ``lost``; raise if it cannot.
+
+    Both M-steps (:func:`gmmlib.em.m_step` and :func:`gmmlib.suffstats.m_step`)
+    give such a component the mean 0 and (unless ``covariance_type`` is
+    'tied') the covariance ``reg_covar * I``, scikit-learn's result for a
+    component without responsibility. With ``reg_covar == 0`` that covariance
+    is singular, and a ``ValueError`` says so instead.
+
+    Parameters
+    ----------
+    lost : ndarray of int
+        From :func:`lost_responsibility`, not empty.
+    dtype : numpy dtype
+    reg_covar : float
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    stacklevel : int
+        Passed to :func:`warnings.warn`.
+
+    Raises
+    ------
+    ValueError
+        If ``reg_covar == 0`` and the components have covariances of their own.
+    """
+    which = [int(k) for k in lost]
+    threshold = 10 * np.finfo(dtype).eps
+    happened = (
+        f"component(s) {which} lost all their responsibility: their soft count "
+        f"N_k is at most 10 * eps = {threshold:.2g} ({np.dtype(dtype).name}), so "
+        "no row is explained by them."
+    )
+    todo = (
+        "Use fewer components, reinitialise (other means_init or init_params, "
+        "a larger n_init), increase reg_covar on standardised data (so that the "
+        "reset component overlaps the data), or use a prior that keeps every "
+        "component (e.g. sklearn.mixture.BayesianGaussianMixture)."
+    )
+    if covariance_type != "tied" and reg_covar == 0:
+        raise ValueError(
+            f"Fitting the mixture failed: {happened} With reg_covar=0 the M-step "
+            f"has no covariance to give them (0 * I is singular). {todo}"
+        )
+    reset = "their mean to 0"
+    if covariance_type != "tied":
+        reset += f" and their covariance to reg_covar * I = {reg_covar:g} * I"
+    warnings.warn(
+        f"{happened[0].upper()}{happened[1:]} The M-step sets {reset}, as "
+        "scikit-learn does, and a weight of at most 20 * eps over the total "
+        f"sample weight. {todo}",
+        DegenerateComponentWarning,
+        stacklevel=stacklevel,
+    )

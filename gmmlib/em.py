@@ -29,6 +29,8 @@ from gmmlib._validation import (
     check_weights,
     check_X,
     float_dtype,
+    lost_responsibility,
+    report_lost_components,
     singular_to_working_precision,
 )
 from gmmlib.gaussian import _log_pdf_cholesky
@@ -576,6 +578,14 @@ def m_step(X, resp, covariance_type="full", reg_covar=0.0):
     (:eq:`eq-sigma-new`); π_k^new = N_k / N (:eq:`eq-pi-new`), μ_k^new
     (:eq:`eq-mu-new`).
 
+    A component with N_k ≤ 10 eps (of the working type) has lost all its
+    responsibility: its update is not defined, or describes no data. As the
+    engine's M-step (:func:`gmmlib.suffstats.m_step`) and scikit-learn do, it
+    gets the mean 0 and the covariance ``reg_covar * I`` (its weight stays
+    N_k / N), with a ``gmmlib.DegenerateComponentWarning``; with
+    ``reg_covar == 0`` a ``ValueError``. Chapter 7, "A component that loses
+    all its responsibility", gives the threshold.
+
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
@@ -590,8 +600,38 @@ def m_step(X, resp, covariance_type="full", reg_covar=0.0):
     means : ndarray of shape (n_components, n_features)
     covariances : ndarray
         Shape for ``covariance_type``, as in :func:`update_covariances`.
+
+    Raises
+    ------
+    ValueError
+        If an updated covariance is not positive definite, or a component
+        lost its responsibility while ``reg_covar == 0``.
     """
+    check_covariance_type(covariance_type)
+    reg_covar = check_reg_covar(reg_covar)
+    resp = check_resp(resp)
     weights = update_weights(resp)
-    means = update_means(X, resp)
-    covariances = update_covariances(X, resp, means, covariance_type, reg_covar)
+    dtype = float_dtype(*_check_X_resp(X, resp))
+    lost = lost_responsibility(resp.sum(axis=0, dtype=dtype), dtype)
+    if lost.size == 0:
+        means = update_means(X, resp)
+        covariances = update_covariances(X, resp, means, covariance_type, reg_covar)
+        return weights, means, covariances
+    report_lost_components(lost, dtype, reg_covar, covariance_type)
+    # the formulas on the other components; the lost ones are reset
+    n_components, n_features = resp.shape[1], np.shape(X)[1]
+    kept = np.setdiff1d(np.arange(n_components), lost)
+    means = np.zeros((n_components, n_features), dtype)
+    means[kept] = update_means(X, resp[:, kept])
+    kept_covariances = update_covariances(
+        X, resp[:, kept], means[kept], covariance_type, reg_covar
+    )
+    if covariance_type == "tied":
+        return weights, means, kept_covariances
+    reset = reg_covar * np.ones(1, dtype)
+    if covariance_type == "full":
+        reset = reg_covar * np.eye(n_features, dtype=dtype)
+    covariances = np.empty((n_components,) + kept_covariances.shape[1:], dtype)
+    covariances[kept] = kept_covariances
+    covariances[lost] = reset
     return weights, means, covariances

@@ -357,6 +357,7 @@ default='kmeans'
         backend = backend.with_threads(self._n_threads(*X.shape, X.dtype.itemsize))
 
         best = None
+        warned = set()  # components named by a DegenerateComponentWarning
         with backend.threads():
             for init in range(n_init):
                 self._print_init_begin(init)
@@ -369,7 +370,7 @@ default='kmeans'
                     params = self._get_parameters()
                     lower_bound = self.lower_bound_
                 run = self._run_em(
-                    backend, X, sample_weight, params, lower_bound, centre
+                    backend, X, sample_weight, params, lower_bound, centre, warned
                 )
                 # as scikit-learn: strictly better, or nothing finite yet
                 if (
@@ -424,8 +425,14 @@ default='kmeans'
                     "positive weight or decrease n_components."
                 )
 
-    def _run_em(self, backend, X, sample_weight, params, lower_bound, centre):
-        """EM from ``params`` until convergence or ``max_iter``."""
+    def _run_em(
+        self, backend, X, sample_weight, params, lower_bound, centre, warned=None
+    ):
+        """EM from ``params`` until convergence or ``max_iter``.
+
+        ``warned`` collects the components that lost their responsibility, so
+        that one fit names each in one ``DegenerateComponentWarning``.
+        """
         history = [self._history_entry(params)] if self.keep_history else None
         lower_bounds = []
         converged = False
@@ -434,7 +441,7 @@ default='kmeans'
             previous = lower_bound
             estep = BlockEStep(*_estep_arguments(params), self.covariance_type, centre)
             stats = backend.statistics(X, estep, sample_weight)
-            params = m_step(stats, self.reg_covar)
+            params = m_step(stats, self.reg_covar, warned)
             lower_bound = stats.log_likelihood / stats.total_weight
             lower_bounds.append(lower_bound)
             if history is not None:

@@ -50,7 +50,11 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from gmmlib import _kernels
-from gmmlib._validation import singular_to_working_precision
+from gmmlib._validation import (
+    lost_responsibility,
+    report_lost_components,
+    singular_to_working_precision,
+)
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
@@ -523,7 +527,7 @@ def covariances_from_cholesky(precisions_cholesky, covariance_type):
     return 1 / precisions_cholesky**2
 
 
-def m_step(stats, reg_covar):
+def m_step(stats, reg_covar, warned=None):
     """New parameters from merged sufficient statistics.
 
     The weights are :math:`N_k / N` (:eq:`eq-pi-new`), the means the
@@ -533,15 +537,23 @@ def m_step(stats, reg_covar):
     the diagonal for :eq:`eq-sigma-spherical`), plus ``reg_covar`` on the
     diagonal. This is the one place ``reg_covar`` is added. As in
     scikit-learn, :math:`N_k` gets ``10 * eps`` so an empty component stays
-    finite. From weighted statistics (:math:`w_n γ_{nk}` in every sum) it is
-    the weighted M-step: :eq:`eq-weighted-sigma-new`, the zero of
-    :eq:`eq-weighted-loglik-grad`, and the weights :eq:`eq-weighted-pi-new`,
-    whose denominator ``nk.sum()`` is then :math:`\\sum_n w_n`.
+    finite. A component with :math:`N_k \\le` ``10 * eps`` has lost all its
+    responsibility (``gmmlib._validation.lost_responsibility``): it gets
+    the mean 0 and the covariance ``reg_covar * I`` (scikit-learn's result
+    for it), and a ``gmmlib.DegenerateComponentWarning`` says so, as
+    :func:`gmmlib.em.m_step` does. From weighted statistics
+    (:math:`w_n γ_{nk}` in every sum) it is the weighted M-step:
+    :eq:`eq-weighted-sigma-new`, the zero of :eq:`eq-weighted-loglik-grad`,
+    and the weights :eq:`eq-weighted-pi-new`, whose denominator ``nk.sum()``
+    is then :math:`\\sum_n w_n`.
 
     Parameters
     ----------
     stats : SufficientStatistics
     reg_covar : float
+    warned : set, optional
+        Components already warned about (one fit's iterations share it): only
+        the others are named, and they are added to it.
 
     Returns
     -------
@@ -555,7 +567,8 @@ def m_step(stats, reg_covar):
     Raises
     ------
     ValueError
-        If a covariance is not positive definite after ``reg_covar``.
+        If a covariance is not positive definite after ``reg_covar``, or a
+        component lost its responsibility while ``reg_covar == 0``.
     """
     dtype = stats.means.dtype
     nk = stats.nk + 10 * np.finfo(dtype).eps
@@ -575,6 +588,18 @@ def m_step(stats, reg_covar):
     else:
         covariances = stats.scatter.mean(axis=1) / nk + reg_covar
     covariances = covariances.astype(dtype, copy=False)
+    lost = lost_responsibility(stats.nk, dtype)
+    if lost.size:
+        new = [k for k in lost if warned is None or k not in warned]
+        if new or reg_covar == 0:
+            report_lost_components(new or lost, dtype, reg_covar, ctype)
+        if warned is not None:
+            warned.update(new)
+        means[lost] = 0
+        if ctype == "full":
+            covariances[lost] = reg_covar * np.eye(n_features, dtype=dtype)
+        elif ctype != "tied":
+            covariances[lost] = reg_covar
     if not (np.all(np.isfinite(means)) and np.all(np.isfinite(covariances))):
         raise ValueError(
             "The M-step produced non-finite parameters: the data or the "
