@@ -13,7 +13,7 @@ block-wise EM iteration, optional per-iteration history.
 """
 
 from gmmlib import datasets, em, gaussian, numdiff
-from gmmlib._validation import DegenerateComponentWarning
+from gmmlib._validation import DegenerateComponentWarning, StarvedComponentWarning
 from gmmlib.mixture import GaussianMixture
 
 __version__ = "0.1.0"
@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DegenerateComponentWarning",
     "GaussianMixture",
+    "StarvedComponentWarning",
     "datasets",
     "em",
     "gaussian",

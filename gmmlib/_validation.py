@@ -485,6 +485,18 @@ class DegenerateComponentWarning(UserWarning):
     """
 
 
+class StarvedComponentWarning(UserWarning):
+    """A component gets almost no responsibility from batch after batch.
+
+    Issued by :meth:`gmmlib.GaussianMixture.partial_fit`. A batch that gives the
+    component less than 1% of the soft count its weight predicts
+    (:math:`π_k` times the batch's total weight) multiplies the weight by
+    less than :math:`1 - 0.99\\, ρ_t` (:eq:`eq-stepwise`), so if the
+    batches go on starving it, the weight goes to 0, since
+    :math:`\\sum_t ρ_t = \\infty` (:eq:`eq-step-size`).
+    """
+
+
 def lost_responsibility(nk, dtype):
     """The components whose soft count :math:`N_k` is at most ``10 * eps``.
 

@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from gmmlib import _backend
-from gmmlib._validation import check_sample_weight_total
+from gmmlib._validation import StarvedComponentWarning, check_sample_weight_total
 from gmmlib.suffstats import (
     BlockEStep,
     SufficientStatistics,
@@ -48,18 +48,6 @@ def _blas_threads():
         if info["user_api"] == "blas"
     ]
     return max(1, min(max(counts, default=1), os.cpu_count() or 1))
-
-
-class StarvedComponentWarning(UserWarning):
-    """A component gets almost no responsibility from batch after batch.
-
-    Issued by :meth:`GaussianMixture.partial_fit`. A batch that gives the
-    component less than 1% of the soft count its weight predicts
-    (:math:`π_k` times the batch's total weight) multiplies the weight by
-    less than :math:`1 - 0.99\\, ρ_t` (:eq:`eq-stepwise`), so if the
-    batches go on starving it, the weight goes to 0, since
-    :math:`\\sum_t ρ_t = \\infty` (:eq:`eq-step-size`).
-    """
 
 
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -165,7 +153,7 @@ default='kmeans'
         log-likelihoods (for :meth:`partial_fit`, after each batch).
     learning_decay : float in (0.5, 1], default=0.7
         κ in the step size of :meth:`partial_fit`: :math:`ρ_1 = 1`, then
-        :math:`ρ_t = (t + τ_0)^{-κ}` for batch :math:`t \ge 2`
+        :math:`ρ_t = (t + τ_0)^{-κ}` for batch :math:`t \\ge 2`
         (:eq:`eq-step-size`); named as in scikit-learn's
         ``LatentDirichletAllocation``. Not used by :meth:`fit`.
     learning_offset : float >= 0, default=10.0
@@ -298,9 +286,12 @@ default='kmeans'
         and the mixing weights are divided by :math:`\\sum_n w_n`
         (:eq:`eq-weighted-pi-new`). Integer weights give the fit of the data
         with each row repeated that many times (from the same initial
-        parameters); weight 0 drops a row; scaling all weights leaves the
-        fitted parameters unchanged (not :meth:`bic` and :meth:`aic`, which
-        count frequency weights as rows). The initialisation honours the weights: 'kmeans' passes them
+        parameters); weight 0 drops a row. Scaling all weights by one factor
+        leaves the fitted parameters unchanged while every N_k stays far above
+        10 eps, i.e. for weights on the scale of counts (chapter 7, "A
+        component that loses all its responsibility"); :meth:`bic` and
+        :meth:`aic` change, as they count frequency weights as rows. The
+        initialisation honours the weights: 'kmeans' passes them
         to ``KMeans``, 'k-means++' to ``kmeans_plusplus``, 'random_from_data'
         draws rows in proportion to their weight, and 'random' draws each
         row's responsibilities as without weights, then weights them. The

@@ -88,7 +88,10 @@ def test_a_far_component_fits_what_scikit_learn_fits():
     for name in FITTED:
         np.testing.assert_allclose(
             # measured: within 4e-15 absolute and relative (rounding only)
-            getattr(ours, name), getattr(theirs, name), rtol=1e-12, atol=1e-14
+            getattr(ours, name),
+            getattr(theirs, name),
+            rtol=1e-12,
+            atol=1e-14,
         )
 
 
