@@ -31,6 +31,11 @@ import gmmlib
 REPO = Path(__file__).resolve().parent.parent
 CITATION = REPO / "CITATION.cff"
 HTML = Path(os.environ.get("GMMBOOK_HTML", REPO / "_build" / "html"))
+STUDENT = Path(
+    os.environ.get(
+        "GMMBOOK_STUDENT_HTML", REPO / "_build" / "student" / "_build" / "html"
+    )
+)
 CC_BY_URL = "https://creativecommons.org/licenses/by/4.0/"
 
 
@@ -175,15 +180,17 @@ def test_footer_names_both_licences():
 
 
 @pytest.mark.book
-def test_every_built_page_shows_the_licences():
+@pytest.mark.parametrize("edition", ["full", "student"])
+def test_every_built_page_shows_the_licences(edition):
+    html = {"full": HTML, "student": STUDENT}[edition]
     pages = sorted(
-        p for p in HTML.rglob("*.html") if not {"_static", "_sources"} & set(p.parts)
+        p for p in html.rglob("*.html") if not {"_static", "_sources"} & set(p.parts)
     )
-    assert len(pages) > 10, f"no built book at {HTML}: run `make book` first"
+    assert len(pages) > 10, f"no built book at {html}: run `make book` first"
     footer = re.compile(r'<div class="extra_footer">\s*(.*?)\s*</div>', re.S)
     missing = []
     for page in pages:
         found = footer.search(page.read_text(encoding="utf-8"))
         if not found or found.group(1) != footer_licences().strip():
-            missing.append(str(page.relative_to(HTML)))
+            missing.append(str(page.relative_to(html)))
     assert not missing, f"pages without the licence footer: {missing}"
