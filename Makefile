@@ -54,7 +54,9 @@ $(BIN)/python:
 	  echo "error: '$(PYTHON) -m venv' failed; on Debian/Ubuntu install the python3-venv package." >&2; exit 1; }
 
 # Reinstall only when the requirements or the package metadata change.
-$(STAMP): requirements.txt pyproject.toml | $(BIN)/python
+# gmmlib/__init__.py holds the version: a new one reinstalls, so the editable
+# install's metadata says it too (tests/test_version.py).
+$(STAMP): requirements.txt pyproject.toml gmmlib/__init__.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $@
@@ -106,7 +108,19 @@ lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root) \
 	  --LabApp.default_url=/lab/tree/chapters/01_model.md
 
-pytest: setup
+# CITATION.cff is validated against the Citation File Format's JSON schema as
+# cffconvert's wheel ships it. The wheel is downloaded (hash-pinned, no
+# dependencies) into git-ignored .cff/, not installed: its jsonschema<4 would
+# downgrade JupyterLab's. .ci/cff.txt says more; tests/test_citation.py reads it.
+.PHONY: cff wheel-test
+CFF_WHEEL := .cff/cffconvert-$(shell sed -n 's/^cffconvert==\([^ ]*\).*/\1/p' .ci/cff.txt)-py3-none-any.whl
+$(CFF_WHEEL): .ci/cff.txt | $(STAMP)
+	$(BIN)/python -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
+	  --dest .cff -r .ci/cff.txt
+	@touch $@
+cff: $(CFF_WHEEL)
+
+pytest: setup $(CFF_WHEEL)
 	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser and not book and not planted" -v
 
 # axe-core, the accessibility engine the browser test injects into every page,
@@ -128,7 +142,7 @@ $(AXE_STAMP):
 # every chapter run in JupyterLab, the student edition free of solutions.
 browser: setup $(AXE_STAMP)
 	$(BIN)/python -m pytest -m "browser or book" -v \
-	  tests/test_browser.py tests/test_lab.py tests/test_editions.py
+	  tests/test_browser.py tests/test_lab.py tests/test_editions.py tests/test_citation.py
 
 a11y: setup $(AXE_STAMP)
 	$(BIN)/python -m pytest -m browser -v tests/test_browser.py -k "accessib"
@@ -140,7 +154,17 @@ a11y: setup $(AXE_STAMP)
 planted: setup
 	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -m planted -v -s tests/test_planted_errors.py
 
-test: lint pytest planted full-book student-book browser
+test: lint pytest wheel-test planted full-book student-book browser
+
+# gmmlib as a user installs it: build the sdist and the wheel, twine check them,
+# list them, install the wheel into a clean venv and run the unit tests there
+# (.ci/wheel-test). build and twine come from .ci/release.txt, not requirements.txt.
+RELEASE_TOOLS := $(VENV)/.release-tools-installed
+$(RELEASE_TOOLS): .ci/release.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r .ci/release.txt
+	@touch $@
+wheel-test: $(RELEASE_TOOLS)
+	PYTHON=$(BIN)/python JOBS=$(JOBS) .ci/wheel-test
 
 lint: $(STAMP)
 	$(BIN)/ruff check gmmlib tests benchmarks conftest.py

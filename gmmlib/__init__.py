@@ -16,7 +16,9 @@ from gmmlib import datasets, em, gaussian, numdiff
 from gmmlib._validation import DegenerateComponentWarning, StarvedComponentWarning
 from gmmlib.mixture import GaussianMixture
 
-__version__ = "0.1.0"
+# The one place of gmmlib's version: pyproject.toml reads it (dynamic), and
+# CITATION.cff and CHANGELOG.md name it (tests/test_citation.py checks both).
+__version__ = "0.2.0"
 
 __all__ = [
     "DegenerateComponentWarning",
