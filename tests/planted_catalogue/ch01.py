@@ -112,4 +112,13 @@ ERRORS = (
         "γ_nk claimed to underflow at a log-space gap of 700, not about 745",
         "01_model",
     ),
+    PlantedError(
+        "no-point-shared",
+        "chapters/01_model.md",
+        "assert 0 < shared < N and agreement > 0.8",
+        "assert shared == 0 and agreement > 0.8",
+        "the claim that no point is shared (every largest γ at least 0.9), "
+        "denying the overlap of the components",
+        "01_model",
+    ),
 )

@@ -70,7 +70,11 @@ ERRORS = (
         "stepwise EM merges the stored sums without bringing them to the batch's "
         "units: the step per unit of weight is ρW_t / ((1 − ρ)W_{t−1} + ρW_t)",
         CHAPTER,
-        cells=("rho_raw = rho * w2.sum()", "# checks: eq-step-size"),
+        cells=(
+            "rho_raw = rho * w2.sum()",
+            "# checks: eq-step-size",
+            "assert gap[-1] < 0.05 < gap[0]",
+        ),
     ),
     PlantedError(
         "stepwise-rho-swapped",
@@ -79,7 +83,11 @@ ERRORS = (
         "return running.scaled(rho * scale).merge(batch.scaled(1 - rho))",
         "stepwise EM weights the old statistics by ρ_t and the batch by 1 − ρ_t",
         CHAPTER,
-        cells=("rho_raw = rho * w2.sum()", "# checks: eq-step-size"),
+        cells=(
+            "rho_raw = rho * w2.sum()",
+            "# checks: eq-step-size",
+            "assert gap[-1] < 0.05 < gap[0]",
+        ),
     ),
     PlantedError(
         "step-size-offset-by-one",
