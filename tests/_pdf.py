@@ -96,6 +96,7 @@ for (const el of document.querySelectorAll(".toggle-hidden")) {
 for (const img of document.images) { img.loading = "eager"; }
 
 const article = document.querySelector("article.bd-article") || document.body;
+const HEADING = ":scope > :is(h1, h2, h3, h4, h5, h6)";
 // A document of the single page starts at <span id="document-NAME">; its
 // first section follows.
 const docSection = name => {
@@ -110,9 +111,12 @@ const headingText = h => {
   for (const a of copy.querySelectorAll(".headerlink")) a.remove();
   return copy.textContent.replace(/\s+/g, " ").trim();
 };
-const ensureId = (el, fallback) => {
-  if (!el.id) el.id = fallback;
-  return el.id;
+// The contents link to the headings, by ids of their own: the single page
+// repeats section ids ("exercises" in every chapter).
+const ensureId = (el, fresh) => {
+  const head = el.querySelector(HEADING) || el;
+  head.id = fresh;
+  return fresh;
 };
 
 const toc = document.createElement("nav");
@@ -148,15 +152,17 @@ for (const part of parts) {
     const section = docSection(name);
     if (!section) { out.missing.push(name); continue; }
     section.classList.add("print-chapter");
-    const h1 = section.querySelector("h1");
-    const text = h1 ? headingText(h1) : name;
+    // Sphinx nests the included documents under the landing page's section
+    // that holds its toctree: a chapter's title is an h3 there, not an h1.
+    const head = section.querySelector(HEADING);
+    const text = head ? headingText(head) : name;
     out.chapters.push(text);
     entry("print-toc-chapter", text, ensureId(section, "print-doc-" + (++count)));
     for (const sub of section.querySelectorAll(":scope > section")) {
-      const h2 = sub.querySelector(":scope > h2");
-      if (!h2) continue;
+      const head = sub.querySelector(HEADING);
+      if (!head) continue;
       const id = ensureId(sub, "print-sec-" + (++count));
-      entry("print-toc-section", headingText(h2), id);
+      entry("print-toc-section", headingText(head), id);
     }
   }
 }

@@ -6,8 +6,9 @@ and, with ``EDITION=student``, the student edition into
 PDFs as a reader's PDF viewer would (their text layer, their images) and check:
 
 - every document of ``_toc.yml`` starts a page with its title (the chapter's
-  H1, with its number in the numbered parts), in the order of ``_toc.yml``,
-  and the table of contents lists it;
+  H1, with its number in the numbered parts): a bookmark of the PDF, in the
+  order of ``_toc.yml``, on a page that prints it; the table of contents
+  lists it;
 - no reference is left unresolved: no "??", no raw label of the book's
   conventions (``eq-...``, ``thm-...``, ``fig-...``), no role, no "Unknown",
   in the text outside code (code is set in a monospace font and shows labels
@@ -31,13 +32,15 @@ from __future__ import annotations
 import html.parser
 import os
 import re
+import unicodedata
 from functools import cache
 from pathlib import Path
 
 import pytest
+import test_editions
 import yaml
 from _pdf import toc_parts, unresolved_references
-from test_editions import EXERCISES, SOLUTIONS, words
+from test_editions import blocks, words
 
 pytestmark = pytest.mark.book
 
@@ -78,8 +81,8 @@ class Printed:
         self.path = path
         self.pages: list[str] = []
         self.prose: list[str] = []
-        #: (page, x, y, text) of every text run outside code, x and y as
-        #: fractions of the page's width and height (y from the top).
+        #: (page, x, y, text, is_math) of every text run outside code, x and y
+        #: as fractions of the page's width and height (y from the top).
         self.runs: list[tuple[int, float, float, str]] = []
         self.images = 0
         for number, page in enumerate(reader.pages, start=1):
@@ -95,15 +98,41 @@ class Printed:
                 _prose.append(text)
                 x = cm[0] * tm[4] + cm[2] * tm[5] + cm[4]
                 y = cm[1] * tm[4] + cm[3] * tm[5] + cm[5]
-                self.runs.append((_n, x / _w, 1 - y / _h, text))
+                # MathJax's glyphs reach the PDF as Type 3 fonts.
+                math = (font or {}).get("/Subtype") == "/Type3"
+                self.runs.append((_n, x / _w, 1 - y / _h, text, math))
 
             self.pages.append(page.extract_text(visitor_text=visit) or "")
             self.prose.append("".join(prose))
-            self.images += len(page.images)
+            self.images += _count_images(page.get("/Resources"))
+        #: (title, page) of the PDF's outline (its bookmarks), in order.
+        self.outline: list[tuple[str, int]] = []
+
+        def walk(items):
+            for item in items:
+                if isinstance(item, list):
+                    walk(item)
+                else:
+                    page = reader.get_destination_page_number(item) + 1
+                    self.outline.append((flat(str(item.title)), page))
+
+        walk(reader.outline)
 
     @property
     def text(self) -> str:
         return "\n".join(self.pages)
+
+
+def _count_images(resources) -> int:
+    """Image XObjects a page draws, through its form XObjects (cheap: no decoding)."""
+    count = 0
+    for ref in ((resources or {}).get("/XObject") or {}).values():
+        xobject = ref.get_object()
+        if xobject.get("/Subtype") == "/Image":
+            count += 1
+        elif xobject.get("/Subtype") == "/Form":
+            count += _count_images(xobject.get("/Resources"))
+    return count
 
 
 @cache
@@ -118,6 +147,35 @@ def printed(edition: str) -> Printed:
 
 def flat(text: str) -> str:
     return " ".join(text.split())
+
+
+def pdf_words(text: str) -> str:
+    """test_editions.words of a PDF's text, its ligatures ("ﬁ") undone."""
+    return words(unicodedata.normalize("NFKC", text))
+
+
+PDF_PHRASE_WORDS = 6
+
+
+def pdf_blocks(kind: str) -> list[tuple[str, list[str]]]:
+    """test_editions.blocks, with phrases free of inline math too.
+
+    A web page keeps the TeX of inline math, so test_editions' phrases may
+    hold it; a PDF holds MathJax's glyphs instead (which pypdf does not read
+    as text), so here inline math splits the text like displays do.
+    """
+    split, length = test_editions._SPLIT, test_editions.PHRASE_WORDS
+    test_editions._SPLIT = re.compile(split.pattern + r"|\$[^$\n]+\$", split.flags)
+    # Shorter runs (still unique in their chapter), as math leaves fewer words.
+    test_editions.PHRASE_WORDS = PDF_PHRASE_WORDS
+    try:
+        return blocks(kind)
+    finally:
+        test_editions._SPLIT, test_editions.PHRASE_WORDS = split, length
+
+
+SOLUTIONS = pdf_blocks("solution")
+EXERCISES = pdf_blocks("exercise")
 
 
 # ---------------------------------------------------------------------------
@@ -228,12 +286,28 @@ EQNO = re.compile(r"\(\d+\.\d+\)")
 
 
 def printed_equation_numbers(pdf: Printed) -> list[str]:
-    """The equation numbers at the right edge of the printed displays, in order."""
-    return [
-        text.strip()
-        for _, x, _, text in pdf.runs
-        if x > 0.75 and EQNO.fullmatch(text.strip())
-    ]
+    """The equation numbers of the printed displays, in order.
+
+    A display's number is a run "(c.n)" in the right part of the page whose
+    line holds nothing but math (MathJax's glyphs) besides it; a reference
+    "(c.n)" in the text shares its line with prose.
+    """
+    lines: dict[tuple[int, int], list[tuple[str, bool]]] = {}
+    for page, _, y, text, math in pdf.runs:
+        if text.strip():
+            lines.setdefault((page, round(y * 300)), []).append((text.strip(), math))
+    numbers = []
+    for page, x, y, text, math in pdf.runs:
+        if math or x < 0.6 or not EQNO.fullmatch(text.strip()):
+            continue
+        line = [
+            (t, m)
+            for key in ((page, round(y * 300) + d) for d in (-1, 0, 1))
+            for t, m in lines.get(key, [])
+        ]
+        if all(m or t == text.strip() for t, m in line):
+            numbers.append(text.strip())
+    return numbers
 
 
 # ---------------------------------------------------------------------------
@@ -247,31 +321,48 @@ def test_the_sources_name_what_the_pdf_must_hold():
     assert all(first for _, first in CAPTIONS), CAPTIONS
 
 
-@pytest.mark.parametrize("edition", EDITIONS)
-def test_every_chapter_starts_a_page_in_order(edition):
-    pdf = printed(edition)
-    starts = {}
-    for number, text in enumerate(pdf.pages, start=1):
-        for doc, title in TITLES:
-            if doc not in starts and flat(text).startswith(title):
-                starts[doc] = number
-    missing = [title for doc, title in TITLES if doc not in starts]
-    assert not missing, f"{pdf.path.name}: no page starts with {missing}"
-    order = [starts[doc] for doc, _ in TITLES]
-    assert order == sorted(order), f"chapters out of order: {starts}"
-
-
-@pytest.mark.parametrize("edition", EDITIONS)
-def test_table_of_contents_lists_every_chapter(edition):
-    pdf = printed(edition)
-    contents = next(
-        (flat(t) for t in pdf.pages if flat(t).startswith("Contents")), None
+def contents_pages(pdf: Printed) -> dict[str, int]:
+    """{title: page number} as the printed table of contents gives them."""
+    start = next(
+        (i for i, t in enumerate(pdf.pages) if flat(t).startswith("Contents")), None
     )
-    assert contents, f"{pdf.path.name}: no page starts with 'Contents'"
-    positions = [contents.find(title) for _, title in TITLES]
-    missing = [title for (_, title), p in zip(TITLES, positions, strict=True) if p < 0]
-    assert not missing, f"not in the contents: {missing}"
-    assert positions == sorted(positions)
+    assert start is not None, f"{pdf.path.name}: no page starts with 'Contents'"
+    # The contents end where the first chapter starts (the page they give it).
+    text = flat(" ".join(pdf.pages[start : start + 10]))
+    pages = {}
+    for _, title in TITLES:
+        pattern = r"\s*".join(re.escape(word) for word in title.split())
+        match = re.search(pattern + r"\s+(\d+)\b", text)
+        if match:
+            pages[title] = int(match.group(1))
+    return pages
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_contents_list_every_chapter_on_its_page_in_order(edition):
+    """The contents give each title a page; the title is printed on that page."""
+    pdf = printed(edition)
+    pages = contents_pages(pdf)
+    missing = [title for _, title in TITLES if title not in pages]
+    assert not missing, f"{pdf.path.name}: not in the contents: {missing}"
+    order = [pages[title] for _, title in TITLES]
+    assert order == sorted(set(order)), f"chapters out of order: {pages}"
+    bare = "".join
+    absent = [
+        (title, page)
+        for title, page in pages.items()
+        if bare(title.split()) not in bare(pdf.pages[page - 1].split())
+    ]
+    assert not absent, f"title not on the page the contents give: {absent}"
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_every_chapter_is_a_bookmark(edition):
+    """Chromium's outline has one bookmark per heading, on the chapter's page."""
+    pdf = printed(edition)
+    pages = contents_pages(pdf)
+    marked = {page for _, page in pdf.outline}
+    assert set(pages.values()) <= marked, sorted(set(pages.values()) - marked)
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
@@ -293,7 +384,7 @@ def test_every_figure_is_printed(edition):
     assert pdf.images >= len(CAPTIONS), (pdf.images, len(CAPTIONS))
     if shown:
         assert pdf.images == shown, f"{shown} images in {page}, {pdf.images} in the PDF"
-    text = words(pdf.text)
+    text = pdf_words(pdf.text)
     missing = [(chapter, first) for chapter, first in CAPTIONS if first not in text]
     assert not missing, f"captions not printed: {missing}"
     numbered = re.findall(r"\bFig\. \d+\.\d+\b", flat(pdf.text))
@@ -319,10 +410,16 @@ def test_equation_numbers_as_on_the_web_and_in_order(edition):
 
 
 def _solution_phrases() -> list[tuple[str, list[str]]]:
-    """The solutions' phrases that the full PDF prints (MathJax's glyphs are not
-    TeX, so a phrase with inline math does not occur in a PDF's text)."""
-    full = words(printed("full").text)
-    return [(chapter, [p for p in runs if p in full]) for chapter, runs in SOLUTIONS]
+    """The solutions' phrases that the full PDF prints exactly once.
+
+    A phrase unique in its chapter's source may still occur in another
+    chapter; one that the whole full PDF prints once identifies its solution.
+    """
+    full = pdf_words(printed("full").text)
+    return [
+        (chapter, [p for p in runs if full.count(p) == 1])
+        for chapter, runs in SOLUTIONS
+    ]
 
 
 def test_full_pdf_prints_every_solution():
@@ -331,7 +428,7 @@ def test_full_pdf_prints_every_solution():
 
 
 def test_student_pdf_prints_no_solution():
-    student = words(printed("student").text)
+    student = pdf_words(printed("student").text)
     leaks = [
         (chapter, phrase)
         for chapter, runs in _solution_phrases()
@@ -342,8 +439,8 @@ def test_student_pdf_prints_no_solution():
 
 
 def test_student_pdf_keeps_every_exercise():
-    student = words(printed("student").text)
-    full = words(printed("full").text)
+    student = pdf_words(printed("student").text)
+    full = pdf_words(printed("full").text)
     missing = [
         (chapter, phrase)
         for chapter, runs in EXERCISES
@@ -351,7 +448,17 @@ def test_student_pdf_keeps_every_exercise():
         if phrase in full and phrase not in student
     ]
     assert not missing, f"exercise text missing from the student PDF: {missing}"
-    assert all(any(p in full for p in runs) for _, runs in EXERCISES)
+    # Every exercise keeps its numbered title ("Exercise 2.3"); the student
+    # edition prints no "Solution to Exercise ...".
+    titles = {
+        edition: re.findall(r"\bExercise \d+\.\d+\b", flat(printed(edition).text))
+        for edition in EDITIONS
+    }
+    exercises = sorted(set(titles["full"]))
+    assert len(exercises) >= len(EXERCISES), (exercises, len(EXERCISES))
+    assert sorted(set(titles["student"])) == exercises
+    assert "Solution to" not in flat(printed("student").text)
+    assert flat(printed("full").text).count("Solution to") >= len(SOLUTIONS)
 
 
 # ---------------------------------------------------------------------------
