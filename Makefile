@@ -3,6 +3,7 @@
 #   make test   set up .venv, run every check (pytest + nbval, planted errors, both
 #               editions built strictly, the book and JupyterLab in a browser)
 #   make lab    set up .venv, open JupyterLab on the chapters (as notebooks)
+#   make pdf    the printable book: _build/pdf/gmm-em-book.pdf (EDITION=student too)
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10 python3; do \
             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null \
             && { command -v $$p; break; }; done)
@@ -22,12 +23,14 @@ JOBS    ?= auto
 # threads spin). One BLAS thread per process; benchmarks set their own.
 ONE_BLAS_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: book full-book student-book test pytest planted browser a11y lab lint bench clean help setup
+.PHONY: book full-book student-book student-config pdf full-pdf student-pdf pdfs test pytest planted browser a11y lab lint bench clean help setup
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book   build the book into _build/html (sets up .venv first)"
 	@echo "            make book EDITION=student: without solutions, into $(STUDENT)/_build/html"
+	@echo "make pdf    the whole book as one PDF, into $(PDF) (and the web book's folder)"
+	@echo "            make pdf EDITION=student: without solutions, into $(STUDENT_PDF)"
 	@echo "make lab    JupyterLab on the chapters, opened as notebooks (sets up .venv first)"
 	@echo "make test   run every check: unit tests, chapters under nbval, planted errors, both editions, browser"
 	@echo "make setup  create .venv, install requirements.txt, compile gmmlib's kernels (the others do it first)"
@@ -89,17 +92,55 @@ full-book: setup
 
 # The student edition: _config.yml with sphinx-exercise's hide_solutions on,
 # written next to its build (the one source of settings stays _config.yml).
-student-book: setup
+student-config: setup
 	@mkdir -p $(STUDENT)
 	$(BIN)/python -c 'import os, sys, yaml; c = yaml.safe_load(open("_config.yml")); \
 	  c["sphinx"]["config"]["hide_solutions"] = True; c["title"] += " (student edition)"; \
 	  ext = c["sphinx"]["local_extensions"]; ext.update({k: os.path.abspath(v) for k, v in ext.items()}); \
 	  yaml.safe_dump(c, open(sys.argv[1], "w"), allow_unicode=True, sort_keys=False)' \
 	  $(STUDENT)/_config.yml
+
+student-book: student-config
 	$(ONE_BLAS_THREAD) $(BIN)/jupyter-book build . -W -n --keep-going \
 	  --config $(STUDENT)/_config.yml --path-output $(STUDENT)
 	@echo
 	@echo "The student edition (no solutions) is at $(CURDIR)/$(STUDENT)/_build/html/index.html"
+
+# The printable book. Sphinx's singlehtml builder puts every chapter, in the
+# order of _toc.yml, into one page (same sources, _config.yml and extensions
+# as the web book); tests/_pdf.py prints that page with the headless Chromium
+# of the browser tests, after MathJax typeset it (print CSS: _static/print.css).
+# The singlehtml build shares _build/.doctrees with the web build, so after
+# `make book` it executes nothing again: Sphinx re-reads only what changed.
+# The PDF is also copied into the web book's folder (index.md links it).
+PDF         := _build/pdf/gmm-em-book.pdf
+STUDENT_PDF := $(STUDENT)/_build/pdf/gmm-em-book-student.pdf
+WEB_PDF     := gmm-em-book.pdf
+
+ifeq ($(filter $(EDITION),full student),)
+pdf:
+	@echo "error: EDITION is 'full' (the default) or 'student', not '$(EDITION)'" >&2; exit 2
+else
+pdf: $(EDITION)-pdf
+endif
+
+pdfs: full-pdf student-pdf
+
+full-pdf: setup
+	$(ONE_BLAS_THREAD) $(BIN)/jupyter-book build . -W -n --keep-going --builder singlehtml
+	$(BIN)/python tests/_pdf.py _build/singlehtml $(PDF)
+	@if [ -d _build/html ]; then cp $(PDF) _build/html/$(WEB_PDF); fi
+	@echo
+	@echo "The printable book is at $(CURDIR)/$(PDF)"
+
+student-pdf: student-config
+	$(ONE_BLAS_THREAD) $(BIN)/jupyter-book build . -W -n --keep-going --builder singlehtml \
+	  --config $(STUDENT)/_config.yml --path-output $(STUDENT)
+	$(BIN)/python tests/_pdf.py $(STUDENT)/_build/singlehtml $(STUDENT_PDF) \
+	  --edition-note "Student edition: the exercises without their solutions"
+	@if [ -d $(STUDENT)/_build/html ]; then cp $(STUDENT_PDF) $(STUDENT)/_build/html/$(WEB_PDF); fi
+	@echo
+	@echo "The printable student edition is at $(CURDIR)/$(STUDENT_PDF)"
 
 # JupyterLab on the book, landing on the first chapter: the URL it opens and
 # prints is chapters/01_model.md's. As root (in a container) JupyterLab refuses
@@ -142,7 +183,8 @@ $(AXE_STAMP):
 # every chapter run in JupyterLab, the student edition free of solutions.
 browser: setup $(AXE_STAMP)
 	$(BIN)/python -m pytest -m "browser or book" -v \
-	  tests/test_browser.py tests/test_lab.py tests/test_editions.py tests/test_citation.py
+	  tests/test_browser.py tests/test_lab.py tests/test_editions.py tests/test_citation.py \
+	  tests/test_pdf.py
 
 a11y: setup $(AXE_STAMP)
 	$(BIN)/python -m pytest -m browser -v tests/test_browser.py -k "accessib"
@@ -154,7 +196,7 @@ a11y: setup $(AXE_STAMP)
 planted: setup
 	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -m planted -v -s tests/test_planted_errors.py
 
-test: lint pytest wheel-test planted full-book student-book browser
+test: lint pytest wheel-test planted full-book student-book pdfs browser
 
 # gmmlib as a user installs it: build the sdist and the wheel, twine check them,
 # list them, install the wheel into a clean venv and run the unit tests there

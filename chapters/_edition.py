@@ -8,6 +8,14 @@ file and the executed ``.ipynb`` that myst-nb writes there. With
 from those copies once the build has finished, so a student who downloads a
 chapter gets its exercises without their solutions. With it off (the full
 edition) it does nothing.
+
+The printed edition (``make pdf``) is Sphinx's ``singlehtml`` build. Sphinx
+looks up a node's HTML writer under the builder's name first and falls back to
+``html`` only when no extension registered any writer for ``singlehtml``;
+sphinx-exercise registers its own, so the nodes of the other extensions that
+only name ``html`` (sphinx-jupyterbook-latex's ``HiddenCellNode`` next to the
+landing page's table of contents) would have no writer there. Before a
+``singlehtml`` build this extension gives every such node its ``html`` writer.
 """
 
 from __future__ import annotations
@@ -59,6 +67,16 @@ def _strip_sources(app, exception) -> None:
             path.write_text(strip_solutions(text), encoding="utf-8")
 
 
+def _html_writers_for_singlehtml(app) -> None:
+    if app.builder.name != "singlehtml":
+        return
+    handlers = app.registry.translation_handlers
+    single = handlers.setdefault("singlehtml", {})
+    for node, writers in handlers.get("html", {}).items():
+        single.setdefault(node, writers)
+
+
 def setup(app):
+    app.connect("builder-inited", _html_writers_for_singlehtml)
     app.connect("build-finished", _strip_sources)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
