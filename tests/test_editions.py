@@ -197,3 +197,17 @@ def test_every_page_of_an_edition_is_reached_by_a_link(edition, request):
     }
     orphans = sorted(pages - reachable_pages(root))
     assert not orphans, f"pages of the {edition} edition no link reaches: {orphans}"
+
+
+def test_no_page_shows_a_raw_bibtex_accent():
+    # an accent typed in references.bib as Capp{\'e} is printed as typed, in
+    # the reference list and in every author-year citation
+    raw = re.compile(r"\{\\['`^\"~][a-zA-Z]\}")
+    found = {}
+    for path in sorted(FULL.rglob("*.html")):
+        parser = _Text()
+        parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+        hits = raw.findall(" ".join(parser.parts))
+        if hits:
+            found[path.relative_to(FULL).as_posix()] = hits[:5]
+    assert not found, f"raw BibTeX accents on the pages: {found}"
