@@ -480,8 +480,9 @@ class DegenerateComponentWarning(UserWarning):
     Issued by :func:`gmmlib.em.m_step`, :func:`gmmlib.suffstats.m_step` and so
     by :meth:`gmmlib.GaussianMixture.fit` and ``partial_fit``, when a
     component's soft count is at most ten machine epsilons of the working
-    type (see :func:`lost_responsibility`). The message names the
-    components, what the M-step did with them and what to try instead.
+    type (chapter 7, "A component that loses all its responsibility", says
+    why). The message names the components, what the M-step did with them and
+    what to try instead.
     """
 
 
