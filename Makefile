@@ -10,6 +10,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10 python3; 
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.requirements-installed
+TEST_STAMP := $(VENV)/.test-requirements-installed
 BOOK    := _build/html/index.html
 # The edition: `make book EDITION=student` leaves out the exercises' solutions
 # (sphinx-exercise's hide_solutions) and builds into _build/student/_build/html.
@@ -23,7 +24,7 @@ JOBS    ?= auto
 # threads spin). One BLAS thread per process; benchmarks set their own.
 ONE_BLAS_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: book full-book student-book student-config pdf full-pdf student-pdf pdfs test pytest planted browser a11y lab lint bench clean help setup
+.PHONY: book full-book student-book student-config pdf full-pdf student-pdf pdfs test test-setup pytest planted browser a11y lab lint bench clean help setup
 .DEFAULT_GOAL := help
 
 help:
@@ -34,6 +35,7 @@ help:
 	@echo "make lab    JupyterLab on the chapters, opened as notebooks (sets up .venv first)"
 	@echo "make test   run every check: unit tests, chapters under nbval, planted errors, both editions, browser"
 	@echo "make setup  create .venv, install requirements.txt, compile gmmlib's kernels (the others do it first)"
+	@echo "make test-setup  setup, and the checks' tools of requirements-test.txt (make test and make pdf do it first)"
 	@echo "make pytest   the unit tests and every chapter under nbval (a part of make test)"
 	@echo "make browser  the built editions in headless Chromium, and the chapters in JupyterLab (a part of make test)"
 	@echo "make planted  plant each catalogued error (in gmmlib, or in a cell's claim); the cells it names must fail"
@@ -76,6 +78,14 @@ $(KERNELS): gmmlib/_kernels.py $(STAMP)
 	@touch $@
 
 setup: $(STAMP) $(LAB_OVERRIDE) $(KERNELS)
+
+# The checks' own tools (pytest, nbval, selenium, ...): only what runs checks
+# or prints the PDF needs them, not a reader's `make book` or `make lab`.
+$(TEST_STAMP): requirements-test.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	@touch $@
+
+test-setup: setup $(TEST_STAMP)
 
 # `make book` builds $(EDITION)-book: full-book (default) or student-book.
 ifeq ($(filter $(EDITION),full student),)
@@ -126,14 +136,14 @@ endif
 
 pdfs: full-pdf student-pdf
 
-full-pdf: setup
+full-pdf: test-setup
 	$(ONE_BLAS_THREAD) $(BIN)/jupyter-book build . -W -n --keep-going --builder singlehtml
 	$(BIN)/python tests/_pdf.py _build/singlehtml $(PDF)
 	@if [ -d _build/html ]; then cp $(PDF) _build/html/$(WEB_PDF); fi
 	@echo
 	@echo "The printable book is at $(CURDIR)/$(PDF)"
 
-student-pdf: student-config
+student-pdf: student-config $(TEST_STAMP)
 	$(ONE_BLAS_THREAD) $(BIN)/jupyter-book build . -W -n --keep-going --builder singlehtml \
 	  --config $(STUDENT)/_config.yml --path-output $(STUDENT)
 	$(BIN)/python tests/_pdf.py $(STUDENT)/_build/singlehtml $(STUDENT_PDF) \
@@ -161,7 +171,7 @@ $(CFF_WHEEL): .ci/cff.txt | $(STAMP)
 	@touch $@
 cff: $(CFF_WHEEL)
 
-pytest: setup $(CFF_WHEEL)
+pytest: test-setup $(CFF_WHEEL)
 	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser and not book and not planted" -v
 
 # axe-core, the accessibility engine the browser test injects into every page,
@@ -181,19 +191,19 @@ $(AXE_STAMP):
 
 # What needs the built editions: the book's pages in Chromium (with axe-core),
 # every chapter run in JupyterLab, the student edition free of solutions.
-browser: setup $(AXE_STAMP)
+browser: test-setup $(AXE_STAMP)
 	$(BIN)/python -m pytest -m "browser or book" -v \
 	  tests/test_browser.py tests/test_lab.py tests/test_editions.py tests/test_citation.py \
 	  tests/test_pdf.py
 
-a11y: setup $(AXE_STAMP)
+a11y: test-setup $(AXE_STAMP)
 	$(BIN)/python -m pytest -m browser -v tests/test_browser.py -k "accessib"
 
 # Each error of tests/planted_catalogue/ is planted (in a copy of gmmlib, or in
 # the claim a chapter cell states) and its chapter run: the cells it names must
 # fail, and every check cell must be named; prints the coverage and refreshes
 # chapters/planted_errors.json.
-planted: setup
+planted: test-setup
 	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -m planted -v -s tests/test_planted_errors.py
 
 test: lint pytest wheel-test planted full-book student-book pdfs browser
@@ -208,7 +218,7 @@ $(RELEASE_TOOLS): .ci/release.txt $(STAMP)
 wheel-test: $(RELEASE_TOOLS)
 	PYTHON=$(BIN)/python JOBS=$(JOBS) .ci/wheel-test
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check gmmlib tests benchmarks conftest.py
 	$(BIN)/ruff format --check gmmlib tests benchmarks conftest.py
 
