@@ -198,9 +198,9 @@ def unpaired_checks(root: Path, records: list[dict]) -> list[tuple[str, int]]:
     for record in records:
         for caught in record.get("caught_by") or []:
             cells = sources.get(caught["chapter"], [])
-            n = caught["cell"]
-            if n <= len(cells) and fingerprint(cells[n - 1]) == caught.get("source"):
-                shown.add((caught["chapter"], n))
+            n = caught["cell"]  # counted from 0, as nbval names its test items
+            if n < len(cells) and fingerprint(cells[n]) == caught.get("source"):
+                shown.add((caught["chapter"], n + 1))
     return [
         (stem, n)
         for stem in sources
@@ -428,7 +428,7 @@ def planted_by_cell(records: list[dict]) -> dict[tuple[str, int], list[str]]:
     found: dict[tuple[str, int], list[str]] = {}
     for record in records:
         for caught in record.get("caught_by") or []:
-            found.setdefault((caught["chapter"], caught["cell"]), []).append(
+            found.setdefault((caught["chapter"], caught["cell"] + 1), []).append(
                 record["id"]
             )
     return found
@@ -497,14 +497,14 @@ def planted_table(records: list[dict]) -> str:
     for record in records:
         where = []
         for caught in record.get("caught_by") or []:
-            cell = f"{_chapter_link(caught['chapter'])}, cell {caught['cell']}"
+            cell = f"{_chapter_link(caught['chapter'])}, cell {caught['cell'] + 1}"
             labels = ", ".join(f"{{eq}}`{label}`" for label in caught["checks"])
             where.append(f"{cell} (checks {labels})" if labels else cell)
         missed = sorted(
             set(record.get("named", [])) - {c["cell"] for c in record["caught_by"]}
         )
         if missed or not where:
-            where.append(f"**survived** (cells {missed})")
+            where.append(f"**survived** (cells {[n + 1 for n in missed]})")
         place = (
             "the chapter's own cell"
             if record["file"].startswith("chapters/")

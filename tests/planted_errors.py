@@ -23,7 +23,9 @@ A named cell is *caught* when it fails with an ``AssertionError`` (an
 ``assert`` or ``np.testing.assert_*``): a check that bites, not a crash. The
 record of a run is ``chapters/planted_errors.json``, which the "Equations and
 their checks" page renders and which fingerprints each caught cell's source, so
-that a fast test notices when a chapter changed since the last run.
+that a fast test notices when a chapter changed since the last run. The record
+numbers cells as nbval names its test items (``chapters/01_model.md::Cell 2``,
+from 0); the book's pages and this runner's arguments count them from 1.
 
 ``tests/test_planted_errors.py`` (marker ``planted``, ``make planted``) runs the
 whole catalogue, fails if a named cell survives or if a check cell of a
@@ -229,6 +231,7 @@ def _environment(extra_path: Path | None = None) -> dict[str, str]:
 
 
 def _record(error: PlantedError, cells: list[str], failed: dict[int, str]) -> dict:
+    # the record numbers cells as nbval names its test items ("Cell 0", from 0)
     named = named_cells(error, cells)
     caught = [n for n in named if failed.get(n) == BITES]
     return {
@@ -236,18 +239,18 @@ def _record(error: PlantedError, cells: list[str], failed: dict[int, str]) -> di
         "description": error.description,
         "file": error.file,
         "chapter": error.chapter,
-        "named": named,
+        "named": [n - 1 for n in named],
         "caught_by": [
             {
                 "chapter": error.chapter,
-                "cell": n,
+                "cell": n - 1,
                 "checks": cell_labels(cells[n - 1]),
                 "source": _equations.fingerprint(cells[n - 1]),
             }
             for n in caught
         ],
         "also_failed": {
-            str(n): e for n, e in sorted(failed.items()) if n not in caught
+            str(n - 1): e for n, e in sorted(failed.items()) if n not in caught
         },
     }
 
@@ -355,10 +358,10 @@ def run_all(errors=CATALOGUE, jobs: int = 2, echo=print) -> list[dict]:
             missed = sorted(
                 set(record["named"]) - {c["cell"] for c in record["caught_by"]}
             )
-            where = (
-                f"{record['chapter']} cells {[c['cell'] for c in record['caught_by']]}"
-            )
-            status = f"MISSED cells {missed}" if missed else "caught"
+            # as nbval names the cells (from 0)
+            cells = [c["cell"] for c in record["caught_by"]]
+            where = f"{record['chapter']}::Cell {cells}"
+            status = f"MISSED Cell {missed}" if missed else "caught"
             echo(f"{record['id']:40s} {where:38s} {status} {record['seconds']:6.1f} s")
         return records
 
@@ -393,7 +396,7 @@ def other_asserting_cells(records: list[dict]) -> tuple[int, int]:
         for n, source in enumerate(_equations.code_cells(path), 1):
             if _equations.asserts(source) and not cell_labels(source):
                 total += 1
-                bite += (path.stem, n) in caught
+                bite += (path.stem, n - 1) in caught  # the record counts from 0
     return total, bite
 
 

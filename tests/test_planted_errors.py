@@ -101,8 +101,8 @@ def test_the_committed_record_is_of_the_chapters_as_they_are():
     for record in _record():
         cells = planted_errors.code_cells(record["chapter"])
         for caught in record["caught_by"]:
-            n = caught["cell"]
-            source = cells[n - 1] if n <= len(cells) else ""
+            n = caught["cell"]  # from 0, as nbval counts
+            source = cells[n] if n < len(cells) else ""
             if _equations.fingerprint(source) != caught["source"]:
                 stale.append(f"{record['id']}: {record['chapter']} cell {n}")
     assert not stale, (
