@@ -510,9 +510,12 @@ def planted_table(records: list[dict]) -> str:
             if record["file"].startswith("chapters/")
             else f"`{record['file']}`"
         )
+        # a label in a description becomes a reference (its number, a link)
+        described = _LABEL_ANYWHERE.sub(
+            lambda m: f"{{eq}}`{m.group(1)}`", _escape(record["description"])
+        )
         rows.append(
-            f"| {_escape(record['description'])} (`{record['id']}`) "
-            f"| {place} | {'<br>'.join(where)} |"
+            f"| {described} (`{record['id']}`) | {place} | {'<br>'.join(where)} |"
         )
     return "\n".join(rows)
 

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 import pytest
+from _browser_helpers import NOT_PAGE_DIRS, NOT_PAGES
 
 pytestmark = pytest.mark.book
 
@@ -193,7 +194,9 @@ def test_every_page_of_an_edition_is_reached_by_a_link(edition, request):
     pages = {
         path.relative_to(root).as_posix()
         for path in root.rglob("*.html")
-        if not path.relative_to(root).parts[0].startswith("_")
+        if path.relative_to(root).parts[0] not in NOT_PAGE_DIRS
+        and not path.relative_to(root).parts[0].startswith("_")
+        and path.relative_to(root).as_posix() not in NOT_PAGES
     }
     orphans = sorted(pages - reachable_pages(root))
     assert not orphans, f"pages of the {edition} edition no link reaches: {orphans}"

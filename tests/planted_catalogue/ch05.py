@@ -115,7 +115,7 @@ ERRORS = (
         "chapters/05_em_in_action.md",
         "kl = rel_entr(gamma_hat, gamma_fit).sum()",
         "kl = 0.5 * rel_entr(gamma_hat, gamma_fit).sum()",
-        "prop-em-monotone-inexact with half the Σ KL(γ̂ ‖ γ^old) term (the "
+        "the inexact monotonicity of chapter 5 with half the Σ KL(γ̂ ‖ γ^old) term (the "
         "inequality alone still holds: only the exact gap catches it)",
         "05_em_in_action",
     ),
@@ -124,7 +124,7 @@ ERRORS = (
         "chapters/05_em_in_action.md",
         "kl = rel_entr(gamma_hat, gamma_fit).sum()",
         "kl = rel_entr(gamma_fit, gamma_hat).sum()",
-        "prop-em-monotone-inexact with KL(γ^old ‖ γ̂), infinite where γ̂ "
+        "the inexact monotonicity of chapter 5 with KL(γ^old ‖ γ̂), infinite where γ̂ "
         "rounded to 0 (the inequality alone holds trivially)",
         "05_em_in_action",
     ),
