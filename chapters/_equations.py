@@ -423,6 +423,12 @@ def _chapter_link(stem: str) -> str:
     return f"{{doc}}`{text} <{stem}>`"
 
 
+def survived(record: dict) -> list[int]:
+    """The cells a planted error names that did not fail under it (from 0)."""
+    caught = {c["cell"] for c in record.get("caught_by") or []}
+    return sorted(set(record.get("named", [])) - caught)
+
+
 def planted_by_cell(records: list[dict]) -> dict[tuple[str, int], list[str]]:
     """``(chapter, cell)`` to the ids of the planted errors shown to fail it."""
     found: dict[tuple[str, int], list[str]] = {}
@@ -500,9 +506,7 @@ def planted_table(records: list[dict]) -> str:
             cell = f"{_chapter_link(caught['chapter'])}, cell {caught['cell'] + 1}"
             labels = ", ".join(f"{{eq}}`{label}`" for label in caught["checks"])
             where.append(f"{cell} (checks {labels})" if labels else cell)
-        missed = sorted(
-            set(record.get("named", [])) - {c["cell"] for c in record["caught_by"]}
-        )
+        missed = survived(record)
         if missed or not where:
             where.append(f"**survived** (cells {[n + 1 for n in missed]})")
         place = (

@@ -355,9 +355,7 @@ def run_all(errors=CATALOGUE, jobs: int = 2, echo=print) -> list[dict]:
             else [run_gmmlib_error(payload)]
         )
         for record in records:
-            missed = sorted(
-                set(record["named"]) - {c["cell"] for c in record["caught_by"]}
-            )
+            missed = _equations.survived(record)
             # as nbval names the cells (from 0)
             cells = [c["cell"] for c in record["caught_by"]]
             where = f"{record['chapter']}::Cell {cells}"
@@ -373,12 +371,7 @@ def run_all(errors=CATALOGUE, jobs: int = 2, echo=print) -> list[dict]:
 
 def missed(records: list[dict]) -> dict[str, list[int]]:
     """Errors whose named cells did not all fail with an AssertionError."""
-    out = {}
-    for record in records:
-        lost = sorted(set(record["named"]) - {c["cell"] for c in record["caught_by"]})
-        if lost:
-            out[record["id"]] = lost
-    return out
+    return {r["id"]: lost for r in records if (lost := _equations.survived(r))}
 
 
 def coverage(records: list[dict]) -> tuple[int, list[tuple[str, int]]]:
