@@ -17,27 +17,11 @@ against its ``X`` and hands them, block by block, to
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-from functools import cache
-
 import numpy as np
 from sklearn.utils.validation import validate_data
-from threadpoolctl import ThreadpoolController
 
 from . import _dask, suffstats
 from ._validation import check_sample_weight
-
-
-@cache
-def threadpool_controller():
-    """One ``ThreadpoolController`` for the process.
-
-    Building one scans the loaded libraries (milliseconds); its limits and
-    ``info()`` then query the libraries' current thread counts, so a cached
-    one still sees an enclosing ``threadpool_limits``. ``partial_fit`` runs
-    once per batch and must not pay the scan each time.
-    """
-    return ThreadpoolController()
 
 
 class InMemory:
@@ -46,8 +30,9 @@ class InMemory:
     Parameters
     ----------
     n_threads : int
-        Threads that process disjoint ranges of row blocks; with more than
-        one, the BLAS is limited to one thread meanwhile (:meth:`threads`).
+        Threads that process disjoint ranges of row blocks (the shared pools
+        of ``gmmlib._threads``; nothing process-global, such as the BLAS's
+        thread count, is changed).
     """
 
     def __init__(self, n_threads=1):
@@ -56,12 +41,6 @@ class InMemory:
     def with_threads(self, n_threads):
         """The same backend on ``n_threads`` threads."""
         return type(self)(n_threads)
-
-    def threads(self):
-        """Context in which the blocks run: one BLAS thread per block thread."""
-        if self.n_threads > 1:
-            return threadpool_controller().limit(limits=1, user_api="blas")
-        return nullcontext()
 
     def validate(self, estimator, X, reset, ensure_min_samples=1):
         """scikit-learn's ``validate_data``: float64 or float32, finite, 2-D."""
@@ -131,14 +110,11 @@ class OnDask(InMemory):
     """A ``dask.array.Array`` chunked by rows, on Dask's current scheduler.
 
     Every pass is a Dask graph over the blocks (``gmmlib._dask``); threads are
-    Dask's, so :meth:`threads` limits nothing.
+    Dask's, so ``n_threads`` is not used.
     """
 
     def with_threads(self, n_threads):
         return self
-
-    def threads(self):
-        return nullcontext()
 
     def validate(self, estimator, X, reset, ensure_min_samples=1):
         return _dask.validate(estimator, X, reset, ensure_min_samples)

@@ -10,44 +10,27 @@ the same mixture in the same number of iterations.
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from numbers import Integral, Real
-from time import perf_counter
 
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
-from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from gmmlib import _backend
+from gmmlib import _backend, _initialisation, _streaming, _threads
 from gmmlib._validation import StarvedComponentWarning, check_sample_weight_total
+from gmmlib._verbose import Progress
 from gmmlib.suffstats import (
     BlockEStep,
-    SufficientStatistics,
-    covariances_from_cholesky,
-    default_block_size,
     m_step,
-    precisions_cholesky_from_precisions,
     precisions_from_cholesky,
     responsibilities,
-    stepwise_statistics,
 )
 
 __all__ = ["GaussianMixture", "StarvedComponentWarning"]
-
-
-def _blas_threads():
-    """Threads the BLAS may use now (respects an enclosing threadpool_limits)."""
-    counts = [
-        info["num_threads"]
-        for info in _backend.threadpool_controller().info()
-        if info["user_api"] == "blas"
-    ]
-    return max(1, min(max(counts, default=1), os.cpu_count() or 1))
 
 
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -71,16 +54,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     contiguous share of the blocks; the compiled loops and NumPy's
     exponential release the GIL, so the threads run at once, and their
     results are merged in a fixed order (T and the block size change the
-    result only by rounding). T is the number of threads the BLAS may use
-    when the method is called, the machine's thread budget as
-    ``threadpoolctl`` reports it (so
-    ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` or an enclosing
-    ``threadpool_limits`` set it), at most ``os.cpu_count()``; T is 1 when
-    ``X`` has fewer than four blocks (for :meth:`partial_fit`, fewer than
-    4 096 rows). While T > 1 threads run, the BLAS is limited to one thread.
-    A block holds about 1 MiB of rows and buffers, 256 to 32 768 rows
-    (``gmmlib.suffstats.default_block_size``; with T > 1, ``fit`` cuts it
-    to give each thread at least 8 blocks).
+    result only by rounding). T is ``n_threads`` if given; by default, one
+    thread per 2 048 rows of ``X`` (so 1 below 4 096 rows), at most the CPUs
+    the process may use and at most ``OMP_NUM_THREADS`` if that is set. The
+    threads come from pools made once and shared by all estimators; nothing
+    process-global (such as the BLAS's thread count) is changed, so
+    estimators may fit in concurrent Python threads. A block holds about
+    1 MiB of rows and buffers, 256 to 32 768 rows
+    (``gmmlib.suffstats.default_block_size``; with T > 1 it is cut to give
+    each thread at least 8 blocks).
 
     Memory beyond ``X`` during EM, per thread: (K + 2)·block numbers in the
     dtype of ``X`` (a (K, block) array of log-densities, then of their
@@ -160,6 +142,11 @@ default='kmeans'
         :math:`τ_0` in the same step size: larger values take smaller steps
         early on.
         Not used by :meth:`fit`.
+    n_threads : int >= 1 or None, default=None
+        Python threads of a pass over NumPy rows (see Threads above); None
+        chooses one per 2 048 rows, at most the CPUs this process may use
+        (``os.sched_getaffinity``) and at most ``OMP_NUM_THREADS`` if set.
+        Not used for Dask input, whose threads are Dask's.
 
     Attributes
     ----------
@@ -229,6 +216,7 @@ default='kmeans'
         "keep_history": ["boolean"],
         "learning_decay": [Interval(Real, 0.5, 1.0, closed="right")],
         "learning_offset": [Interval(Real, 0.0, None, closed="left")],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -251,6 +239,7 @@ default='kmeans'
         keep_history=False,
         learning_decay=0.7,
         learning_offset=10.0,
+        n_threads=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -269,6 +258,7 @@ default='kmeans'
         self.keep_history = keep_history
         self.learning_decay = learning_decay
         self.learning_offset = learning_offset
+        self.n_threads = n_threads
 
     # -- fitting --------------------------------------------------------------
 
@@ -335,41 +325,49 @@ default='kmeans'
         sample_weight = backend.sample_weight(sample_weight, X)
         self._check_enough_rows(backend, X, sample_weight)
         initial = self._checked_initial_parameters(X)
+        # warm_start continues a fit or a stream (partial_fit) of the same model
+        do_init = not (self.warm_start and _initialisation.is_fitted(self))
+        if not do_init:
+            _initialisation.check_same_model(
+                self, X.shape[1], "fit with warm_start=True"
+            )
         for name in ("n_batches_", "_stream_statistics", "_starved_batches"):
             self.__dict__.pop(name, None)
+        if not self.keep_history:
+            self.__dict__.pop("history_", None)
 
-        do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
         random_state = check_random_state(self.random_state)
         centre = backend.centre(X, sample_weight).astype(X.dtype)
-        X_init, weights_init = X, sample_weight
-        if do_init and any(p is None for p in initial):
-            X_init, weights_init = backend.init_rows(X, sample_weight, random_state)
-        backend = backend.with_threads(self._n_threads(*X.shape, X.dtype.itemsize))
+        if do_init:
+            X_init, weights_init = _initialisation.initial_rows(
+                backend, X, sample_weight, initial, random_state
+            )
+        backend = backend.with_threads(_threads.n_threads_for(self.n_threads, len(X)))
 
         best = None
         warned = set()  # components named by a DegenerateComponentWarning
-        with backend.threads():
-            for init in range(n_init):
-                self._print_init_begin(init)
-                if do_init:
-                    params = self._initial_parameters(
-                        X_init, initial, random_state, weights_init
-                    )
-                    lower_bound = -np.inf
-                else:
-                    params = self._get_parameters()
-                    lower_bound = self.lower_bound_
-                run = self._run_em(
-                    backend, X, sample_weight, params, lower_bound, centre, warned
+        progress = Progress(self.verbose, self.verbose_interval)
+        for init in range(n_init):
+            progress.init_begin(init)
+            if do_init:
+                params = _initialisation.initial_parameters(
+                    self, X_init, initial, random_state, weights_init
                 )
-                # as scikit-learn: strictly better, or nothing finite yet
-                if (
-                    best is None
-                    or run["lower_bound"] > best["lower_bound"]
-                    or best["lower_bound"] == -np.inf
-                ):
-                    best = run
+                lower_bound = -np.inf
+            else:
+                params = self._get_parameters()
+                lower_bound = self.lower_bound_
+            run = self._run_em(
+                backend, X, sample_weight, params, lower_bound, centre, warned, progress
+            )
+            # as scikit-learn: strictly better, or nothing finite yet
+            if (
+                best is None
+                or run["lower_bound"] > best["lower_bound"]
+                or best["lower_bound"] == -np.inf
+            ):
+                best = run
 
         if not best["converged"] and self.max_iter > 0:
             warnings.warn(
@@ -388,8 +386,7 @@ default='kmeans'
         self.lower_bounds_ = best["lower_bounds"]
 
         # a final E-step, so that fit_predict(X) == fit(X).predict(X)
-        with backend.threads():
-            out = backend.map_blocks(X, self._estep(centre), _labels_and_log_norm)
+        out = backend.map_blocks(X, self._estep(centre), _labels_and_log_norm)
         if self.keep_history:
             best["history"][-1]["log_likelihood"] = backend.weighted_sum(
                 out[:, 1], sample_weight
@@ -417,7 +414,7 @@ default='kmeans'
                 )
 
     def _run_em(
-        self, backend, X, sample_weight, params, lower_bound, centre, warned=None
+        self, backend, X, sample_weight, params, lower_bound, centre, warned, progress
     ):
         """EM from ``params`` until convergence or ``max_iter``.
 
@@ -439,12 +436,12 @@ default='kmeans'
                 history[-1]["log_likelihood"] = stats.log_likelihood
                 history.append(self._history_entry(params))
             change = lower_bound - previous
-            self._print_iter_end(n_iter, change)
+            progress.iter_end(n_iter, change)
             if abs(change) < self.tol:
                 converged = True
                 break
         if self.max_iter > 0:
-            self._print_init_end(lower_bound, converged)
+            progress.init_end(lower_bound, converged)
         return {
             "params": params,
             "lower_bound": lower_bound,
@@ -532,62 +529,44 @@ default='kmeans'
         """
         backend = _backend.select(X)
         streaming = hasattr(self, "n_batches_")
-        fitted = streaming or hasattr(self, "converged_")
+        fitted = _initialisation.is_fitted(self)
         X = backend.validate(self, X, reset=not fitted)
         sample_weight = backend.sample_weight(sample_weight, X)
         if fitted:
+            _initialisation.check_same_model(self, X.shape[1], "partial_fit")
             params = self._get_parameters()
         else:
             self._check_enough_rows(backend, X, sample_weight)
             initial = self._checked_initial_parameters(X)
             random_state = check_random_state(self.random_state)
-            X_init, weights_init = X, sample_weight
-            if any(p is None for p in initial):
-                X_init, weights_init = backend.init_rows(X, sample_weight, random_state)
-            params = self._initial_parameters(
-                X_init, initial, random_state, weights_init
+            X_init, weights_init = _initialisation.initial_rows(
+                backend, X, sample_weight, initial, random_state
             )
-        t = self.n_batches_ + 1 if streaming else 1
+            params = _initialisation.initial_parameters(
+                self, X_init, initial, random_state, weights_init
+            )
         # the first batch is centred on its mean, as fit centres on the data's;
         # later ones on the current mixture mean, which saves a pass per batch
-        centre = backend.centre(X, sample_weight).astype(X.dtype) if t == 1 else None
-        # batches are smaller than fit's data: threads from 4 096 rows on (each
-        # with one BLAS thread; a threaded BLAS on small blocks only contends)
-        n_threads = _blas_threads() if X.shape[0] >= 4096 else 1
-        backend = backend.with_threads(n_threads)
-        with backend.threads():
-            estep = BlockEStep(*_estep_arguments(params), self.covariance_type, centre)
-            batch = backend.statistics(X, estep, sample_weight)
-            if t == 1:
-                running = batch
-                starved = np.zeros(self.n_components, dtype=np.intp)
-            else:
-                rho = (t + self.learning_offset) ** -self.learning_decay
-                running = stepwise_statistics(self._stream_statistics, batch, rho)
-                starved = _starved_batches(self._starved_batches, params[0], batch)
-            new_params = m_step(running, self.reg_covar)
+        centre = None if streaming else backend.centre(X, sample_weight).astype(X.dtype)
+        backend = backend.with_threads(_threads.n_threads_for(self.n_threads, len(X)))
+        t, batch, running, starved, new_params = _streaming.step(
+            self, backend, X, sample_weight, params, centre
+        )
 
         if self.keep_history:
             history = self.history_ if streaming else [self._history_entry(params)]
             history[-1]["log_likelihood"] = batch.log_likelihood
             history.append(self._history_entry(new_params))
             self.history_ = history
+        else:
+            self.__dict__.pop("history_", None)
         self._set_parameters(new_params)
         self._stream_statistics = running
         self._starved_batches = starved
         self.n_batches_ = t
-        if np.any(starved == _STARVED_BATCHES):
-            _warn_starved(np.flatnonzero(starved == _STARVED_BATCHES), self, X)
+        _streaming.warn_if_starved(starved, self, X)
         self.lower_bound_ = batch.log_likelihood / batch.total_weight
         return self
-
-    def _n_threads(self, n_samples, n_features, itemsize=8):
-        block = default_block_size(
-            self.n_components, n_features, itemsize, self.covariance_type
-        )
-        if n_samples < 4 * block:
-            return 1
-        return _blas_threads()
 
     def _history_entry(self, params):
         weights, means, covariances, _ = params
@@ -656,62 +635,6 @@ default='kmeans'
             _check_positive_definite(precisions, self.covariance_type)
         return weights, means, precisions
 
-    def _initial_parameters(self, X, initial, random_state, sample_weight=None):
-        """Initial (weights, means, covariances, precisions_cholesky), as sklearn."""
-        weights, means, precisions = initial
-        covariances = prec_chol = None
-        if weights is None or means is None or precisions is None:
-            stats = self._initial_statistics(X, random_state, sample_weight)
-            _, fit_means, covariances, prec_chol = m_step(stats, self.reg_covar)
-            if weights is None:
-                nk = stats.nk + 10 * np.finfo(X.dtype).eps
-                weights = (nk / stats.total_weight).astype(X.dtype)
-            if means is None:
-                means = fit_means
-        if precisions is not None:
-            prec_chol = precisions_cholesky_from_precisions(
-                precisions, self.covariance_type
-            )
-            covariances = covariances_from_cholesky(prec_chol, self.covariance_type)
-        return weights, means, covariances, prec_chol
-
-    def _initial_statistics(self, X, random_state, sample_weight=None):
-        """Statistics of the initial responsibilities, drawn as scikit-learn does.
-
-        Two passes: the second forms the scatter about the first pass's
-        means, so the initial covariances lose no digits either. The sample
-        weights enter as in :meth:`fit`'s description.
-        """
-        n_samples, K = X.shape[0], self.n_components
-        ctype = self.covariance_type
-        w = sample_weight
-        if self.init_params == "random":
-            resp = random_state.uniform(size=(n_samples, K)).astype(X.dtype)
-            resp /= resp.sum(axis=1, keepdims=True)
-            first = SufficientStatistics.from_responsibilities(
-                X, resp, ctype, sample_weight=w
-            )
-            return SufficientStatistics.from_responsibilities(
-                X, resp, ctype, shift=first.means, sample_weight=w
-            )
-        if self.init_params == "kmeans":
-            kmeans = KMeans(n_clusters=K, n_init=1, random_state=random_state)
-            labels = kmeans.fit(X, sample_weight=w).labels_
-        else:
-            if self.init_params == "random_from_data":
-                p = None if w is None else w / w.sum()
-                indices = random_state.choice(n_samples, size=K, replace=False, p=p)
-            else:
-                _, indices = kmeans_plusplus(
-                    X, K, random_state=random_state, sample_weight=w
-                )
-            labels = np.full(n_samples, -1)
-            labels[indices] = np.arange(K)
-        first = SufficientStatistics.from_labels(X, labels, K, ctype, sample_weight=w)
-        return SufficientStatistics.from_labels(
-            X, labels, K, ctype, shift=first.means, sample_weight=w
-        )
-
     # -- parameters -----------------------------------------------------------
 
     def _get_parameters(self):
@@ -732,6 +655,8 @@ default='kmeans'
         self.precisions_ = precisions_from_cholesky(
             self.precisions_cholesky_, self.covariance_type
         )
+        # what warm_start and partial_fit may continue (check_same_model)
+        self._fitted_covariance_type = self.covariance_type
 
     def _estep(self, centre=None):
         return BlockEStep(
@@ -740,9 +665,8 @@ default='kmeans'
 
     def _per_block(self, backend, X, func):
         """``func(estep, block)`` over X's row blocks at the fitted parameters."""
-        backend = backend.with_threads(self._n_threads(*X.shape, X.dtype.itemsize))
-        with backend.threads():
-            return backend.map_blocks(X, self._estep(), func)
+        backend = backend.with_threads(_threads.n_threads_for(self.n_threads, len(X)))
+        return backend.map_blocks(X, self._estep(), func)
 
     def _validated(self, X):
         """The backend for X, and X validated against the fitted model."""
@@ -951,36 +875,6 @@ default='kmeans'
         log_likelihood, _ = self._weighted_log_likelihood(X, sample_weight)
         return -2 * log_likelihood + 2 * self._n_parameters()
 
-    # -- verbose output -------------------------------------------------------
-
-    def _print_init_begin(self, init):
-        if self.verbose >= 1:
-            print(f"Initialization {init}")
-            self._init_time = self._iter_time = perf_counter()
-
-    def _print_iter_end(self, n_iter, change):
-        if self.verbose >= 1 and n_iter % self.verbose_interval == 0:
-            if self.verbose == 1:
-                print(f"  Iteration {n_iter}")
-            else:
-                now = perf_counter()
-                print(
-                    f"  Iteration {n_iter}\t time lapse {now - self._iter_time:.5f}s"
-                    f"\t ll change {change:.5f}"
-                )
-                self._iter_time = now
-
-    def _print_init_end(self, lower_bound, converged):
-        message = "converged" if converged else "did not converge"
-        if self.verbose == 1:
-            print(f"Initialization {message}.")
-        elif self.verbose >= 2:
-            elapsed = perf_counter() - self._init_time
-            print(
-                f"Initialization {message}. time lapse {elapsed:.5f}s\t "
-                f"lower bound {lower_bound:.5f}."
-            )
-
 
 def _estep_arguments(params):
     weights, means, _, prec_chol = params
@@ -1032,53 +926,3 @@ def _log_norm(estep, block):
 
 def _resp(estep, block):
     return responsibilities(estep.weighted_log_prob(block))[0]
-
-
-# partial_fit's watch on components that the stream stops feeding. Under the
-# current parameters a row drawn from the mixture gives component k the
-# responsibility pi_k on average, so a batch of total weight W gives it the
-# soft count pi_k W on average. A batch that gives it less than 1% of that
-# "starves" it: the stepwise update then multiplies its weight by nearly
-# 1 - rho_t. Three starved batches in a row are taken for a collapse. False
-# alarms: if the n rows of a batch (unit weights) are independent draws from
-# the current mixture, the soft count is a sum of n independent terms in
-# [0, 1] with mean n pi, and Chernoff's lower tail bounds the chance that it
-# falls below delta n pi, delta = 0.01, by exp(-n pi (1 - delta + delta ln delta))
-# = exp(-0.944 n pi); for well-separated components it is about (1 - pi)^n,
-# the chance that none of the rows comes from the component. Three in a row
-# (parameters nearly fixed): at most exp(-2.83 n pi), 7e-7 for n pi = 5
-# (about 1.4e-7 for pi = 0.1, n = 50, separated). The rule is reliable only
-# when n pi is not small: with n = 10 and pi = 0.1, (1 - pi)^(3n) is 4%, and
-# a stream of many such batches will warn about a component that is fine.
-_STARVED_SHARE = 0.01
-_STARVED_BATCHES = 3
-
-
-def _starved_batches(previous, weights, batch):
-    """Per component, how many batches in a row have starved it (see above)."""
-    expected = np.asarray(weights, np.float64) * batch.total_weight
-    starved = np.asarray(batch.nk, np.float64) < _STARVED_SHARE * expected
-    return np.where(starved, previous + 1, 0)
-
-
-def _warn_starved(components, model, X):
-    n_features = X.shape[1]
-    needed = model.n_components * (n_features + 1)
-    which = ", ".join(str(k) for k in components)
-    weights = ", ".join(f"{model.weights_[k]:.3g}" for k in components)
-    warnings.warn(
-        f"partial_fit: component(s) {which} received less than "
-        f"{_STARVED_SHARE:.0%} of the responsibility their weights predict in "
-        f"each of the last {_STARVED_BATCHES} batches (weights now {weights}). "
-        "Stepwise EM shrinks such a weight by the factor 1 - rho_t per batch, "
-        "towards 0, and the component is lost. The usual cause is a first batch "
-        "too small to start from: a component initialised from fewer than "
-        f"n_features + 1 = {n_features + 1} of its rows has a covariance that is "
-        "singular but for reg_covar, and later rows do not fit it. Start from a "
-        f"first batch several times n_components * (n_features + 1) = {needed} "
-        "rows (also after fit(): the first partial_fit M-steps its batch "
-        "alone), or pass larger batches. With batches that hold about one row "
-        "of the component on average, it may be fine and this a false alarm.",
-        StarvedComponentWarning,
-        stacklevel=4,  # _warn_starved, partial_fit, _fit_context's wrapper, caller
-    )

@@ -43,13 +43,12 @@ No statistic is ever formed from raw moments about the origin.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from gmmlib import _kernels
+from gmmlib import _kernels, _threads
 from gmmlib._validation import (
     lost_responsibility,
     report_lost_components,
@@ -1026,8 +1025,8 @@ def accumulate_statistics(X, estep, block_size=None, n_threads=1, sample_weight=
     block_size : int, optional
         Rows per block; default from :func:`default_block_size`.
     n_threads : int
-        Threads that process disjoint ranges of blocks. Limit the BLAS to one
-        thread meanwhile (``threadpoolctl.threadpool_limits(1, "blas")``).
+        Threads that process disjoint ranges of blocks, from the shared pools
+        of ``gmmlib._threads``.
     sample_weight : ndarray of shape (n_samples,), optional
         Non-negative row weights (:eq:`eq-weighted-nk`); default 1 per row.
 
@@ -1048,13 +1047,12 @@ def accumulate_statistics(X, estep, block_size=None, n_threads=1, sample_weight=
     chunks = [[ranges[i] for i in chunk] for chunk in _thread_chunks(ranges, n_threads)]
     if len(chunks) == 1:
         return estep._statistics_of_blocks(X, chunks[0], sample_weight)
-    with ThreadPoolExecutor(len(chunks)) as pool:
-        parts = list(
-            pool.map(
-                lambda chunk: estep._statistics_of_blocks(X, chunk, sample_weight),
-                chunks,
-            )
+    parts = list(
+        _threads.executor(len(chunks)).map(
+            lambda chunk: estep._statistics_of_blocks(X, chunk, sample_weight),
+            chunks,
         )
+    )
     total = parts[0]
     for part in parts[1:]:
         total = total.merge(part)
@@ -1093,7 +1091,5 @@ def map_blocks(X, estep, func, block_size=None, n_threads=1):
 
     if len(chunks) == 1:
         return np.concatenate(work(chunks[0]))
-    with ThreadPoolExecutor(len(chunks)) as pool:
-        return np.concatenate(
-            [part for parts in pool.map(work, chunks) for part in parts]
-        )
+    pool = _threads.executor(len(chunks))
+    return np.concatenate([part for parts in pool.map(work, chunks) for part in parts])

@@ -87,9 +87,9 @@ ERRORS = (
     ),
     PlantedError(
         "step-size-offset-by-one",
-        "gmmlib/mixture.py",
-        "rho = (t + self.learning_offset) ** -self.learning_decay",
-        "rho = (t - 1 + self.learning_offset) ** -self.learning_decay",
+        "gmmlib/_streaming.py",
+        "rho = (t + model.learning_offset) ** -model.learning_decay",
+        "rho = (t - 1 + model.learning_offset) ** -model.learning_decay",
         "ρ_t = (t − 1 + τ₀)^−κ: the schedule counted from the first batch "
         "(eq-step-size's ρ_1 = 1 taken as t = 0)",
         CHAPTER,
@@ -97,7 +97,7 @@ ERRORS = (
     ),
     PlantedError(
         "starved-component-silent",
-        "gmmlib/mixture.py",
+        "gmmlib/_streaming.py",
         "if np.any(starved == _STARVED_BATCHES):",
         "if False:",
         "partial_fit loses a starved component silently (no StarvedComponentWarning)",
