@@ -8,11 +8,9 @@
   ``GaussianMixture`` and ``gmmlib.suffstats`` and the README state it
   (tracemalloc sees NumPy's allocations, not numba's: the kernels' tile
   buffers, (2d + 3)·tile numbers, are not measured here);
-- the threads a pass runs on, and the BLAS limited to one thread meanwhile;
 - the README's code blocks run, and each line marked ``# True`` is true.
 """
 
-import os
 import re
 import tracemalloc
 import warnings
@@ -23,8 +21,8 @@ import pytest
 from numpy.testing import assert_almost_equal
 from sklearn.datasets import make_spd_matrix
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_info, threadpool_limits
 
+import gmmlib._threads
 import gmmlib.suffstats
 from gmmlib import GaussianMixture, em
 from gmmlib.datasets import make_mixture
@@ -245,7 +243,7 @@ def test_fit_peak_beyond_X_is_32_bytes_per_row_plus_one_pass(dtype):
         "precisions_init": np.repeat(np.eye(d)[None], K, axis=0),
     }
     model = GaussianMixture(K, max_iter=2, tol=0, **init)
-    n_threads = model._n_threads(n_samples, d, X.itemsize)
+    n_threads = gmmlib._threads.n_threads_for(model.n_threads, n_samples)
     block = default_block_size(K, d, X.itemsize, "full", n_samples, n_threads)
 
     peak = _peak_bytes(lambda: _quiet_fit(model, X))
@@ -255,84 +253,6 @@ def test_fit_peak_beyond_X_is_32_bytes_per_row_plus_one_pass(dtype):
     assert peak <= 32 * n_samples + _documented_pass_bytes(
         K, d, block, X.itemsize, n_threads
     )
-
-
-# -- threads ------------------------------------------------------------------------
-
-
-class _RecordingPool(gmmlib.suffstats.ThreadPoolExecutor):
-    """A thread pool that records its size and the BLAS's threads in its work."""
-
-    sizes: list = []
-    blas_threads: list = []
-
-    def __init__(self, max_workers):
-        type(self).sizes.append(max_workers)
-        super().__init__(max_workers)
-
-    def map(self, fn, *iterables):
-        def recorded(*args):
-            type(self).blas_threads.extend(
-                lib["num_threads"]
-                for lib in threadpool_info()
-                if lib["user_api"] == "blas"
-            )
-            return fn(*args)
-
-        return super().map(recorded, *iterables)
-
-
-@pytest.fixture
-def pools(monkeypatch):
-    _RecordingPool.sizes, _RecordingPool.blas_threads = [], []
-    monkeypatch.setattr(gmmlib.suffstats, "ThreadPoolExecutor", _RecordingPool)
-    # four CPUs whatever the machine, so the BLAS's 2 threads set the budget
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    return _RecordingPool
-
-
-def _budget():
-    """The docstring's T: the BLAS's threads (threadpoolctl), at most the CPUs."""
-    counts = [
-        lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"
-    ]
-    return max(1, min(max(counts, default=1), os.cpu_count() or 1))
-
-
-def test_passes_run_on_the_blas_thread_budget_with_the_blas_on_one_thread(pools):
-    rng = np.random.default_rng(6)
-    X = np.vstack(
-        [rng.standard_normal((50_000, 2)), 4 + rng.standard_normal((50_000, 2))]
-    )
-    assert len(X) >= 4 * default_block_size(2, 2)
-    with threadpool_limits(limits=2, user_api="blas"):
-        budget = _budget()
-        assert budget == 2, "the BLAS does not take 2 threads (threadpoolctl)"
-        model = GaussianMixture(2, max_iter=3, tol=0, random_state=0)
-        _quiet_fit(model, X)
-        model.predict(X)
-    # every pass (3 iterations, the final one of fit, predict) on `budget` threads
-    assert pools.sizes and set(pools.sizes) == {budget}
-    assert len(pools.sizes) >= 5
-    assert set(pools.blas_threads) == {1}
-
-
-def test_small_data_run_on_one_thread(pools):
-    X, _, _ = make_mixture(n_samples=2000, n_components=3, random_state=0)
-    with threadpool_limits(limits=2, user_api="blas"):
-        model = GaussianMixture(3, random_state=0).fit(X)
-        model.partial_fit(X[:4095])
-        model.score_samples(X)
-    assert pools.sizes == []
-
-
-def test_partial_fit_runs_on_the_budget_from_4096_rows(pools):
-    X, _, _ = make_mixture(n_samples=20_000, n_components=3, random_state=0)
-    with threadpool_limits(limits=2, user_api="blas"):
-        budget = _budget()
-        assert budget == 2, "the BLAS does not take 2 threads (threadpoolctl)"
-        GaussianMixture(3, random_state=0).partial_fit(X[:4096])
-    assert pools.sizes == [budget]
 
 
 # -- the README's code blocks ---------------------------------------------------------

@@ -341,20 +341,14 @@ def test_sample_needs_at_least_one_sample(X):
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "diag"])
-def test_fit_on_two_threads_equals_the_fit_on_one(covariance_type, monkeypatch):
-    import gmmlib.mixture
-
+def test_fit_on_two_threads_equals_the_fit_on_one(covariance_type):
     rng = np.random.default_rng(8)
     X = np.vstack(
         [rng.standard_normal((60000, 2)), 4 + rng.standard_normal((60000, 2))]
     )
     params = dict(covariance_type=covariance_type, max_iter=5, tol=0, random_state=0)
-    monkeypatch.setattr(gmmlib.mixture, "_blas_threads", lambda: 1)
-    one = _quiet_fit(GaussianMixture(2, **params), X)
-    monkeypatch.setattr(gmmlib.mixture, "_blas_threads", lambda: 2)
-    model = GaussianMixture(2, **params)
-    assert model._n_threads(*X.shape) == 2
-    two = _quiet_fit(model, X)
+    one = _quiet_fit(GaussianMixture(2, n_threads=1, **params), X)
+    two = _quiet_fit(GaussianMixture(2, n_threads=2, **params), X)
     np.testing.assert_allclose(two.means_, one.means_, rtol=1e-10)
     np.testing.assert_allclose(two.covariances_, one.covariances_, rtol=1e-10)
     np.testing.assert_allclose(two.lower_bounds_, one.lower_bounds_, rtol=1e-12)
@@ -377,13 +371,10 @@ def test_float32_model_scores_float64_rows_like_float32_rows(X):
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_fit_needs_less_memory_than_sklearn_and_no_n_by_k_by_d_array(
-    covariance_type, monkeypatch
+    covariance_type,
 ):
     import tracemalloc
 
-    import gmmlib.mixture
-
-    monkeypatch.setattr(gmmlib.mixture, "_blas_threads", lambda: 2)
     rng = np.random.default_rng(9)
     n_samples, n_features, n_components = 60000, 8, 6
     X = rng.standard_normal((n_samples, n_features))
@@ -398,9 +389,12 @@ def test_fit_needs_less_memory_than_sklearn_and_no_n_by_k_by_d_array(
             "spherical": np.ones(n_components),
         }[covariance_type],
     }
+    params = dict(covariance_type=covariance_type, max_iter=3, **init)
     peaks = []
-    for cls in (GaussianMixture, SklearnGaussianMixture):
-        model = cls(n_components, covariance_type=covariance_type, max_iter=3, **init)
+    for model in (
+        GaussianMixture(n_components, n_threads=2, **params),
+        SklearnGaussianMixture(n_components, **params),
+    ):
         tracemalloc.start()
         try:
             _quiet_fit(model, X)
