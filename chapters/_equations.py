@@ -23,7 +23,11 @@ The conventions it reads are those of CONTRIBUTING.md:
 - a test file checks an equation only inside a ``test_*`` function whose body
   has a line ``# checks: eq-...`` and an assertion; a label mentioned anywhere
   else in a test file (a docstring, a comment at module level) is not a check;
-- a gmmlib function names its equation as ``:eq:`eq-...``` in its docstring;
+- a gmmlib function names its equation in its docstring, as plain text that
+  reads well in a terminal (``help()``): ``chapter 4, eq-sigma-new``; the API
+  page turns each label into a link (:func:`docstring_to_rest`, run by the
+  ``autodoc-process-docstring`` hook), so an unknown label fails the strict
+  build. The older ``:eq:`eq-...``` spelling is read too;
 - CONTRIBUTING.md has a table whose first column lists labels and whose last
   column names the gmmlib functions.
 """
@@ -43,9 +47,15 @@ _DOLLAR_LABEL = re.compile(r"\$\$\s*\((" + LABEL + r")\)\s*$")
 _MATH_LABEL = re.compile(r"^\s*:label:\s*(" + LABEL + r")\s*$")
 _CHECKS = re.compile(r"^\s*#\s*checks:\s*(.+)$")
 _LABEL_ANYWHERE = re.compile(r"(?<![\w-])(" + LABEL + r")(?![\w-])")
-_DOC_EQ = re.compile(r":eq:`(" + LABEL + r")`")
 _FENCE = re.compile(r"^(`{3,}|:{3,})\s*(\{[^}]*\})?")
 _UNLABELLED = re.compile(r"^%\s*unlabelled:\s*\S")
+# reST markup a docstring may hold: a role with its argument, a ``literal``,
+# or `code` between single backticks (the only one docstring_to_rest rewrites)
+_DOC_MARKUP = re.compile(
+    r":[A-Za-z][\w.+-]*(?::[A-Za-z][\w.+-]*)?:`[^`]*`"
+    r"|``[^`]*``"
+    r"|`[^`]+`"
+)
 
 
 @dataclass
@@ -278,7 +288,7 @@ def _marked(lines: list[str], opening: int) -> bool:
 
 
 def docstring_references(package_dir: Path) -> dict[str, list[str]]:
-    """Map each label cited as ``:eq:`...``` to the objects whose docstring cites it."""
+    """Map each label a docstring names to the objects whose docstring names it."""
     refs: dict[str, list[str]] = {}
     for path in sorted(package_dir.rglob("*.py")):
         module = ".".join(path.relative_to(package_dir.parent).with_suffix("").parts)
@@ -291,7 +301,8 @@ def docstring_references(package_dir: Path) -> dict[str, list[str]]:
                     child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
                 ):
                     name = f"{prefix}.{child.name}"
-                    for label in _DOC_EQ.findall(ast.get_docstring(child) or ""):
+                    doc = ast.get_docstring(child) or ""
+                    for label in dict.fromkeys(_LABEL_ANYWHERE.findall(doc)):
                         refs.setdefault(label, []).append(name)
                     visit(child, name)
 
@@ -542,6 +553,36 @@ def _always_reread_checks_page(app, env, added, changed, removed):
     return [CHECKS_PAGE] if CHECKS_PAGE in env.found_docs else []
 
 
+def docstring_to_rest(text: str) -> str:
+    """gmmlib's terminal-friendly docstring markup as reStructuredText.
+
+    Docstrings are written for ``help()``: an equation as its bare label
+    (``chapter 11, eq-stepwise``), code between single backticks. On the API
+    page a label becomes an ``:eq:`` role (a link; an unknown label is a
+    warning, which fails the strict build), and code between single
+    backticks a double-backtick literal. Roles and double-backtick literals
+    already in reST are left as they are.
+    """
+    parts, start = [], 0
+    for markup in _DOC_MARKUP.finditer(text):
+        parts.append(_LABEL_ANYWHERE.sub(r":eq:`\1`", text[start : markup.start()]))
+        token = markup.group(0)
+        single = token.startswith("`") and not token.startswith("``")
+        parts.append(f"`{token}`" if single else token)
+        start = markup.end()
+    parts.append(_LABEL_ANYWHERE.sub(r":eq:`\1`", text[start:]))
+    return "".join(parts)
+
+
+def _process_docstring(app, what, name, obj, options, lines):
+    """``autodoc-process-docstring``: :func:`docstring_to_rest` on gmmlib's."""
+    if name.split(".", 1)[0] != "gmmlib":
+        return
+    lines[:] = docstring_to_rest("\n".join(lines)).split("\n")
+
+
 def setup(app):
     app.connect("env-get-outdated", _always_reread_checks_page)
+    # before napoleon (priority 500) turns the numpy sections into reST
+    app.connect("autodoc-process-docstring", _process_docstring, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,7 +1,7 @@
 """Stepwise EM for ``GaussianMixture.partial_fit``: one batch at a time.
 
 The running sufficient statistics per unit of weight are pulled towards each
-batch's with the step size ρ_t (chapter 8, eq-stepwise and eq-step-size),
+batch's with the step size ρ_t (chapter 11, eq-stepwise and eq-step-size),
 then M-stepped; a watch on the components the stream stops feeding warns
 before one is lost.
 """
@@ -37,6 +37,8 @@ _STARVED_BATCHES = 3
 
 def step(model, backend, X, sample_weight, params, centre):
     """Batch ``model.n_batches_ + 1`` of stepwise EM from ``params``.
+
+    See :eq:`eq-stepwise` and :eq:`eq-step-size`.
 
     Batch 1 (no stream yet) has ρ_1 = 1: its statistics are the running
     ones, and the step is one EM iteration on the batch. Batch t >= 2 moves

@@ -477,8 +477,8 @@ def singular_to_working_precision(factor, covariance):
 class DegenerateComponentWarning(UserWarning):
     """An M-step found a component that has lost all its responsibility.
 
-    Issued by :func:`gmmlib.em.m_step`, :func:`gmmlib.suffstats.m_step` and so
-    by :meth:`gmmlib.GaussianMixture.fit` and ``partial_fit``, when a
+    Issued by `gmmlib.em.m_step`, `gmmlib.suffstats.m_step` and so
+    by `gmmlib.GaussianMixture.fit` and `partial_fit`, when a
     component's soft count is at most ten machine epsilons of the working
     type (chapter 7, "A component that loses all its responsibility", says
     why). The message names the components, what the M-step did with them and
@@ -489,12 +489,12 @@ class DegenerateComponentWarning(UserWarning):
 class StarvedComponentWarning(UserWarning):
     """A component gets almost no responsibility from batch after batch.
 
-    Issued by :meth:`gmmlib.GaussianMixture.partial_fit`. A batch that gives the
+    Issued by `gmmlib.GaussianMixture.partial_fit`. A batch that gives the
     component less than 1% of the soft count its weight predicts
-    (:math:`π_k` times the batch's total weight) multiplies the weight by
-    less than :math:`1 - 0.99\\, ρ_t` (:eq:`eq-stepwise`), so if the
+    (π_k times the batch's total weight) multiplies the weight by
+    less than 1 - 0.99 ρ_t (chapter 11, eq-stepwise), so if the
     batches go on starving it, the weight goes to 0, since
-    :math:`\\sum_t ρ_t = \\infty` (:eq:`eq-step-size`).
+    Σ_t ρ_t = ∞ (eq-step-size).
     """
 
 

@@ -1,7 +1,7 @@
-"""``GaussianMixture``: scikit-learn's estimator API on gmmlib's block-wise EM.
+"""`GaussianMixture`: scikit-learn's estimator API on gmmlib's block-wise EM.
 
 The class validates, initialises, loops and keeps the history; every formula
-lives in ``gmmlib.suffstats`` (the E-step of a row block, the merge of
+lives in `gmmlib.suffstats` (the E-step of a row block, the merge of
 block statistics, the M-step). The initialisation flow and the convergence
 rule are scikit-learn's, so that from the same initial parameters both fit
 the same mixture in the same number of iterations.
@@ -37,15 +37,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     """Gaussian mixture fitted by EM, with scikit-learn's estimator API.
 
     Same parameters, fitted attributes and methods as
-    ``sklearn.mixture.GaussianMixture``, and, from the same initial
+    `sklearn.mixture.GaussianMixture`, and, from the same initial
     parameters, the same fitted parameters up to rounding (the tests check
     a relative 1e-6) and the same number of iterations. The EM iteration is
     gmmlib's own: one pass over row blocks, merging the blocks'
-    ``gmmlib.suffstats.SufficientStatistics`` (:eq:`eq-merge`), then the
-    M-step (``gmmlib.suffstats.m_step``). Each block goes through
-    ``gmmlib.suffstats.BlockEStep``: two compiled loops (numba,
-    ``gmmlib._kernels``) walk its rows in tiles of 256 to 1024, the first
-    forming every component's whitened residuals and log-densities, the
+    `gmmlib.suffstats.SufficientStatistics` (eq-merge), then the
+    M-step (`gmmlib.suffstats.m_step`). Each block goes through
+    `gmmlib.suffstats.BlockEStep`: two loops compiled by numba walk its
+    rows in tiles of 256 to 1024, the first forming every component's whitened residuals and log-densities, the
     second, after NumPy's exponential, the responsibilities and the block's
     sums about the previous means (chapter 7, "One pass over a block: the
     engine"). The rows never enter a matrix product.
@@ -54,43 +53,43 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     contiguous share of the blocks; the compiled loops and NumPy's
     exponential release the GIL, so the threads run at once, and their
     results are merged in a fixed order (T and the block size change the
-    result only by rounding). T is ``n_threads`` if given; by default, one
-    thread per 2 048 rows of ``X`` (so 1 below 4 096 rows), at most the CPUs
-    the process may use and at most ``OMP_NUM_THREADS`` if that is set. The
+    result only by rounding). T is `n_threads` if given; by default, one
+    thread per 2 048 rows of `X` (so 1 below 4 096 rows), at most the CPUs
+    the process may use and at most `OMP_NUM_THREADS` if that is set. The
     threads come from pools made once and shared by all estimators; nothing
     process-global (such as the BLAS's thread count) is changed, so
     estimators may fit in concurrent Python threads. A block holds about
     1 MiB of rows and buffers, 256 to 32 768 rows
-    (``gmmlib.suffstats.default_block_size``; with T > 1 it is cut to give
+    (`gmmlib.suffstats.default_block_size`; with T > 1 it is cut to give
     each thread at least 8 blocks).
 
-    Memory beyond ``X`` during EM, per thread: (K + 2)·block numbers in the
-    dtype of ``X`` (a (K, block) array of log-densities, then of their
+    Memory beyond `X` during EM, per thread: (K + 2)·block numbers in the
+    dtype of `X` (a (K, block) array of log-densities, then of their
     exponentials, and two of one number per row); inside the compiled
     loops, a tile's residuals, at most (2d + 3)·tile numbers; float64 sums
     of at most K(1 + d + d²) numbers and a few temporaries of that size that
-    centre them. A block is copied first (d·block numbers) only when ``X`` is not
+    centre them. A block is copied first (d·block numbers) only when `X` is not
     C-ordered or not in the model's dtype, and sample weights add a few
     arrays of one number per row of a block. That is O(T·(block·K + K·d²))
     whatever the number of rows n: nothing of size n·K or n·d is formed.
-    :meth:`fit` then makes one last pass that keeps each row's label and
-    log-likelihood as two float64 (for :meth:`fit_predict` and
-    ``history_``), in the blocks' results and once more joined: up to 32
+    `fit` then makes one last pass that keeps each row's label and
+    log-likelihood as two float64 (for `fit_predict` and
+    `history_`), in the blocks' results and once more joined: up to 32
     bytes per row. The prediction methods return n numbers,
-    :meth:`predict_proba` n·K. On a Dask array, each Dask block is a task
+    `predict_proba` n·K. On a Dask array, each Dask block is a task
     that runs the same pass over its rows, on one thread.
 
-    ``X`` may also be a ``dask.array.Array`` chunked by rows (``gmmlib._dask``):
+    `X` may also be a `dask.array.Array` chunked by rows:
     each EM iteration is then a Dask tree reduction of the blocks' statistics
-    on the current scheduler (a ``distributed.Client``, if one was created),
-    the initialisation runs on a seeded sample of rows, and ``fit_predict``,
-    ``predict``, ``predict_proba`` and ``score_samples`` return lazy Dask arrays.
+    on the current scheduler (a `distributed.Client`, if one was created),
+    the initialisation runs on a seeded sample of rows, and `fit_predict`,
+    `predict`, `predict_proba` and `score_samples` return lazy Dask arrays.
 
-    Beyond scikit-learn: ``fit`` takes ``sample_weight`` (a weight counts how
-    often a row occurs; :eq:`eq-weighted-sigma-new`), and :meth:`partial_fit`
-    runs stepwise EM on batches (:eq:`eq-stepwise`). Both work on NumPy and
+    Beyond scikit-learn: `fit` takes `sample_weight` (a weight counts how
+    often a row occurs; eq-weighted-sigma-new), and `partial_fit`
+    runs stepwise EM on batches (eq-stepwise). Both work on NumPy and
     Dask input alike: the estimator chooses a backend once per call
-    (``gmmlib._backend``) and the EM loop never looks at the type of ``X``.
+    and the EM loop never looks at the type of `X`.
 
     Parameters
     ----------
@@ -110,8 +109,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Number of initialisations; the one with the largest lower bound wins.
     init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
 default='kmeans'
-        How responsibilities are initialised when not all of ``weights_init``,
-        ``means_init`` and ``precisions_init`` are given.
+        How responsibilities are initialised when not all of `weights_init`,
+        `means_init` and `precisions_init` are given.
     weights_init : array-like of shape (n_components,), default=None
         Initial weights; non-negative, summing to 1.
     means_init : array-like of shape (n_components, n_features), default=None
@@ -122,30 +121,30 @@ default='kmeans'
         n_features) for 'diag', (n_components, n_features, n_features) for
         'full'.
     random_state : int, RandomState instance or None, default=None
-        Seeds the initialisation and :meth:`sample`.
+        Seeds the initialisation and `sample`.
     warm_start : bool, default=False
-        Continue from the previous fit's parameters (``n_init`` is ignored).
+        Continue from the previous fit's parameters (`n_init` is ignored).
     verbose : int, default=0
         1 prints initialisations and iterations, 2 also timings and changes.
     verbose_interval : int, default=10
         Iterations between two prints.
     keep_history : bool, default=False
-        Keep ``history_``: the initial parameters of the best
+        Keep `history_`: the initial parameters of the best
         initialisation and those after each of its iterations, with their
-        log-likelihoods (for :meth:`partial_fit`, after each batch).
+        log-likelihoods (for `partial_fit`, after each batch).
     learning_decay : float in (0.5, 1], default=0.7
-        κ in the step size of :meth:`partial_fit`: :math:`ρ_1 = 1`, then
-        :math:`ρ_t = (t + τ_0)^{-κ}` for batch :math:`t \\ge 2`
-        (:eq:`eq-step-size`); named as in scikit-learn's
-        ``LatentDirichletAllocation``. Not used by :meth:`fit`.
+        κ in the step size of `partial_fit`: ρ_1 = 1, then
+        ρ_t = (t + τ₀)^(-κ) for batch t ≥ 2
+        (eq-step-size); named as in scikit-learn's
+        `LatentDirichletAllocation`. Not used by `fit`.
     learning_offset : float >= 0, default=10.0
-        :math:`τ_0` in the same step size: larger values take smaller steps
+        τ₀ in the same step size: larger values take smaller steps
         early on.
-        Not used by :meth:`fit`.
+        Not used by `fit`.
     n_threads : int >= 1 or None, default=None
         Python threads of a pass over NumPy rows (see Threads above); None
         chooses one per 2 048 rows, at most the CPUs this process may use
-        (``os.sched_getaffinity``) and at most ``OMP_NUM_THREADS`` if set.
+        (`os.sched_getaffinity`) and at most `OMP_NUM_THREADS` if set.
         Not used for Dask input, whose threads are Dask's.
 
     Attributes
@@ -153,11 +152,11 @@ default='kmeans'
     weights_ : ndarray of shape (n_components,)
     means_ : ndarray of shape (n_components, n_features)
     covariances_ : ndarray
-        Shape as for ``precisions_init``.
+        Shape as for `precisions_init`.
     precisions_ : ndarray
-        Inverses of ``covariances_``.
+        Inverses of `covariances_`.
     precisions_cholesky_ : ndarray
-        Upper-triangular ``U`` with ``U @ U.T == precisions_`` (square roots
+        Upper-triangular `U` with `U @ U.T == precisions_` (square roots
         for 'diag' and 'spherical').
     converged_ : bool
     n_iter_ : int
@@ -165,24 +164,24 @@ default='kmeans'
     lower_bound_ : float
         Mean log-likelihood per sample of the best initialisation, evaluated
         (as in scikit-learn) at the parameters before its last M-step (after
-        :meth:`partial_fit`: that of the last batch, per unit of weight, at
+        `partial_fit`: that of the last batch, per unit of weight, at
         the parameters before its M-step).
     lower_bounds_ : list of float
-        ``lower_bound`` after each iteration of the best initialisation.
+        `lower_bound` after each iteration of the best initialisation.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Only when ``X`` had string column names.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Only when `X` had string column names.
     n_batches_ : int
-        Only after :meth:`partial_fit`: the batches seen, t.
+        Only after `partial_fit`: the batches seen, t.
     history_ : list of dict
-        Only with ``keep_history=True``. After :meth:`fit`, ``n_iter_ + 1``
+        Only with `keep_history=True`. After `fit`, `n_iter_ + 1`
         entries: entry 0 holds the initial parameters, entry i those after
-        iteration i, the last the fitted ones; each has keys ``"weights"``,
-        ``"means"``, ``"covariances"`` and ``"log_likelihood"``, the total
+        iteration i, the last the fitted ones; each has keys `"weights"`,
+        `"means"`, `"covariances"` and `"log_likelihood"`, the total
         log-likelihood L of those parameters on the training data
-        (:eq:`eq-log-likelihood`; with sample weights,
-        :eq:`eq-weighted-log-likelihood`). After :meth:`partial_fit`,
-        ``n_batches_ + 1`` entries: entry t the parameters after batch t
+        (eq-log-likelihood; with sample weights,
+        eq-weighted-log-likelihood). After `partial_fit`,
+        `n_batches_ + 1` entries: entry t the parameters after batch t
         (entry 0 the initial ones), with the log-likelihood of batch t + 1
         at them (None in the last entry, until the next batch).
 
@@ -265,24 +264,24 @@ default='kmeans'
     def fit(self, X, y=None, sample_weight=None):
         """Estimate the parameters with EM.
 
-        Runs ``n_init`` initialisations (one with ``warm_start`` after the
+        Runs `n_init` initialisations (one with `warm_start` after the
         first fit), each until the mean log-likelihood per sample changes by
-        less than ``tol`` or for ``max_iter`` iterations, and keeps the best.
+        less than `tol` or for `max_iter` iterations, and keeps the best.
 
-        With ``sample_weight``, EM maximises the weighted log-likelihood
-        :math:`\\sum_n w_n \\ln p(x_n)` (:eq:`eq-weighted-log-likelihood`):
-        every responsibility :math:`γ_{nk}` in the statistics becomes
-        :math:`w_n γ_{nk}` (:eq:`eq-weighted-nk`, :eq:`eq-weighted-sigma-new`)
-        and the mixing weights are divided by :math:`\\sum_n w_n`
-        (:eq:`eq-weighted-pi-new`). Integer weights give the fit of the data
+        With `sample_weight`, EM maximises the weighted log-likelihood
+        Σ_n w_n ln p(x_n) (eq-weighted-log-likelihood):
+        every responsibility γ_nk in the statistics becomes
+        w_n γ_nk (eq-weighted-nk, eq-weighted-sigma-new)
+        and the mixing weights are divided by Σ_n w_n
+        (eq-weighted-pi-new). Integer weights give the fit of the data
         with each row repeated that many times (from the same initial
         parameters); weight 0 drops a row. Scaling all weights by one factor
         leaves the fitted parameters unchanged while every N_k stays far above
         10 eps, i.e. for weights on the scale of counts (chapter 7, "A
-        component that loses all its responsibility"); :meth:`bic` and
-        :meth:`aic` change, as they count frequency weights as rows. The
+        component that loses all its responsibility"); `bic` and
+        `aic` change, as they count frequency weights as rows. The
         initialisation honours the weights: 'kmeans' passes them
-        to ``KMeans``, 'k-means++' to ``kmeans_plusplus``, 'random_from_data'
+        to `KMeans`, 'k-means++' to `kmeans_plusplus`, 'random_from_data'
         draws rows in proportion to their weight, and 'random' draws each
         row's responsibilities as without weights, then weights them. The
         convergence test uses the weighted mean log-likelihood per unit of
@@ -291,7 +290,7 @@ default='kmeans'
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Or a ``dask.array.Array`` chunked by rows.
+            Or a `dask.array.Array` chunked by rows.
         y : ignored
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative, finite, not all zero; a Dask array chunked like X's
@@ -306,14 +305,14 @@ default='kmeans'
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_predict(self, X, y=None, sample_weight=None):
-        """Fit as :meth:`fit` does, then return the most probable component of each row.
+        """Fit as `fit` does, then return the most probable component of each row.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : ignored
         sample_weight : array-like of shape (n_samples,), default=None
-            As in :meth:`fit`.
+            As in `fit`.
 
         Returns
         -------
@@ -416,10 +415,10 @@ default='kmeans'
     def _run_em(
         self, backend, X, sample_weight, params, lower_bound, centre, warned, progress
     ):
-        """EM from ``params`` until convergence or ``max_iter``.
+        """EM from `params` until convergence or `max_iter`.
 
-        ``warned`` collects the components that lost their responsibility, so
-        that one fit names each in one ``DegenerateComponentWarning``.
+        `warned` collects the components that lost their responsibility, so
+        that one fit names each in one `DegenerateComponentWarning`.
         """
         history = [self._history_entry(params)] if self.keep_history else None
         lower_bounds = []
@@ -456,19 +455,19 @@ default='kmeans'
         """One step of stepwise (online) EM on a batch of rows.
 
         Stepwise EM (Cappé & Moulines 2009) keeps running sufficient
-        statistics per unit of weight, :math:`\\mathcal{T}_t`. Each batch is
+        statistics per unit of weight, T_t. Each batch is
         E-stepped at the current parameters; its statistics per unit of
-        weight, :math:`\\bar{\\mathcal{T}}_t`, pull the running ones towards
-        them, :math:`\\mathcal{T}_t = \\mathcal{T}_{t-1}
-        + ρ_t (\\bar{\\mathcal{T}}_t - \\mathcal{T}_{t-1})`
-        (:eq:`eq-stepwise`), with :math:`ρ_1 = 1` and
-        :math:`ρ_t = (t + τ_0)^{-κ}` for :math:`t \\ge 2`
-        (:eq:`eq-step-size`; κ = ``learning_decay``, :math:`τ_0` =
-        ``learning_offset``), and the M-step of :math:`\\mathcal{T}_t` gives
+        weight, T̄_t, pull the running ones towards
+        them, T_t = T_(t-1)
+        + ρ_t (T̄_t - T_(t-1))
+        (eq-stepwise), with ρ_1 = 1 and
+        ρ_t = (t + τ₀)^(-κ) for t ≥ 2
+        (eq-step-size; κ = `learning_decay`, τ₀ =
+        `learning_offset`), and the M-step of T_t gives
         the new parameters. The statistics are interpolated as weighted merges
-        (``SufficientStatistics.scaled`` and ``merge``), never as raw
+        (`SufficientStatistics.scaled` and `merge`), never as raw
         moments. For κ in (0.5, 1] the steps satisfy
-        :math:`\\sum ρ_t = \\infty`, :math:`\\sum ρ_t^2 < \\infty`; these
+        Σ ρ_t = ∞, Σ ρ_t² < ∞; these
         conditions alone do not make the stream converge (Cappé & Moulines
         also need, among other hypotheses, independent batches from one
         distribution, regular expected statistics, and running statistics
@@ -478,34 +477,34 @@ default='kmeans'
         of the rows seen.
 
         The first call initialises the parameters from its batch as
-        :meth:`fit` does (``init_params``, or ``weights_init``, ``means_init``,
-        ``precisions_init``), or starts from the parameters of an earlier
-        :meth:`fit`; its statistics have no past to forget, so
-        :math:`ρ_1 = 1` and the first call is exactly one EM iteration on the
-        batch. Later calls must have the same number of features. :meth:`fit`
+        `fit` does (`init_params`, or `weights_init`, `means_init`,
+        `precisions_init`), or starts from the parameters of an earlier
+        `fit`; its statistics have no past to forget, so
+        ρ_1 = 1 and the first call is exactly one EM iteration on the
+        batch. Later calls must have the same number of features. `fit`
         starts afresh and discards the stream.
 
         Batch size: the first batch is the start. A component that gets fewer
-        than ``n_features + 1`` of its rows has a covariance that is singular
-        but for ``reg_covar``; no later row fits it, so each batch multiplies
-        its weight by :math:`1 - ρ_t`, and the weight goes to 0 because
-        :math:`\\sum ρ_t = \\infty`. Give the first call several times
-        ``n_components * (n_features + 1)`` rows, also after :meth:`fit`:
-        with :math:`ρ_1 = 1` the first call keeps of the fit only the
+        than `n_features + 1` of its rows has a covariance that is singular
+        but for `reg_covar`; no later row fits it, so each batch multiplies
+        its weight by 1 - ρ_t, and the weight goes to 0 because
+        Σ ρ_t = ∞. Give the first call several times
+        `n_components * (n_features + 1)` rows, also after `fit`:
+        with ρ_1 = 1 the first call keeps of the fit only the
         parameters at which it E-steps, and M-steps its own batch alone (a
         first call of 10 rows after a good fit can leave spikes). Later
-        batches may be smaller, since :math:`ρ_t < 1` keeps the running
-        statistics; but with few rows per component (``n * π_k`` near 1)
+        batches may be smaller, since ρ_t < 1 keeps the running
+        statistics; but with few rows per component (`n * π_k` near 1)
         the warning below also fires for components that are fine. A larger
-        ``learning_offset`` only slows the loss down.
+        `learning_offset` only slows the loss down.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            One batch; or a ``dask.array.Array`` chunked by rows.
+            One batch; or a `dask.array.Array` chunked by rows.
         y : ignored
         sample_weight : array-like of shape (n_samples,), default=None
-            As in :meth:`fit`.
+            As in `fit`.
 
         Returns
         -------
@@ -515,17 +514,17 @@ default='kmeans'
         -----
         StarvedComponentWarning
             When a component has been starved by three batches in a row: each
-            gave it a soft count :math:`\\sum_n w_n γ_{nk}` below 1% of
-            :math:`π_k \\sum_n w_n`, the mean of that count when the rows
+            gave it a soft count Σ_n w_n γ_nk below 1% of
+            π_k Σ_n w_n, the mean of that count when the rows
             follow the current mixture. Issued once per run of starved
             batches, naming the components. If a batch's n rows (unit
             weights) are independent draws from the current mixture, a
             component is starved by it with probability at most
-            :math:`e^{-0.944\\, n π_k}` (Chernoff), and by three in a row,
-            at nearly fixed parameters, at most :math:`e^{-2.83\\, n π_k}`:
-            a false alarm is rare once :math:`n π_k \\ge 5` (below
-            :math:`10^{-6}`), but not when :math:`n π_k` is about 1 (batches
-            of 10 rows and :math:`π_k = 0.1`: about 4% per three batches).
+            exp(-0.944 n π_k) (Chernoff), and by three in a row,
+            at nearly fixed parameters, at most exp(-2.83 n π_k):
+            a false alarm is rare once n π_k ≥ 5 (below
+            1e-6), but not when n π_k is about 1 (batches
+            of 10 rows and π_k = 0.1: about 4% per three batches).
         """
         backend = _backend.select(X)
         streaming = hasattr(self, "n_batches_")
@@ -580,7 +579,7 @@ default='kmeans'
     # -- initialisation -------------------------------------------------------
 
     def _checked_initial_parameters(self, X):
-        """``weights_init``, ``means_init``, ``precisions_init`` validated, or None."""
+        """`weights_init`, `means_init`, `precisions_init` validated, or None."""
         n_components, n_features = self.n_components, X.shape[1]
         weights = means = precisions = None
         if self.weights_init is not None:
@@ -664,7 +663,7 @@ default='kmeans'
         )
 
     def _per_block(self, backend, X, func):
-        """``func(estep, block)`` over X's row blocks at the fitted parameters."""
+        """`func(estep, block)` over X's row blocks at the fitted parameters."""
         backend = backend.with_threads(_threads.n_threads_for(self.n_threads, len(X)))
         return backend.map_blocks(X, self._estep(), func)
 
@@ -677,10 +676,10 @@ default='kmeans'
     # -- prediction -----------------------------------------------------------
 
     def score_samples(self, X):
-        """Log-likelihood :math:`\\ln p(x_n)` of each row (:eq:`eq-mixture`).
+        """Log-likelihood ln p(x_n) of each row (eq-mixture).
 
-        Per row, so sample weights do not enter; :meth:`score`, :meth:`bic`
-        and :meth:`aic` take ``sample_weight`` and weight these values.
+        Per row, so sample weights do not enter; `score`, `bic`
+        and `aic` take `sample_weight` and weight these values.
 
         Parameters
         ----------
@@ -698,17 +697,17 @@ default='kmeans'
     def score(self, X, y=None, sample_weight=None):
         """Mean log-likelihood per row; with weights, their weighted mean.
 
-        Without weights, ``score_samples(X).mean()``, computed as
-        scikit-learn computes its ``score``: NumPy's mean in the dtype of
-        ``X`` (float32 rows give the float32 mean of float32 values, to the
-        last bit the same number). With ``sample_weight``,
-        :math:`\\sum_n w_n \\ln p(x_n) / \\sum_n w_n`, scikit-learn's
-        convention for a ``sample_weight`` in ``score`` (the weighted
-        log-likelihood :eq:`eq-weighted-log-likelihood` per unit of weight),
-        computed the same way: ``np.average(score_samples(X), weights=w)``
+        Without weights, `score_samples(X).mean()`, computed as
+        scikit-learn computes its `score`: NumPy's mean in the dtype of
+        `X` (float32 rows give the float32 mean of float32 values, to the
+        last bit the same number). With `sample_weight`,
+        Σ_n w_n ln p(x_n) / Σ_n w_n, scikit-learn's
+        convention for a `sample_weight` in `score` (the weighted
+        log-likelihood eq-weighted-log-likelihood per unit of weight),
+        computed the same way: `np.average(score_samples(X), weights=w)`
         with the weights divided by the largest of them (so that every
-        finite weight fits in float32) and cast to the dtype of ``X``.
-        Weights all equal give ``score(X)``, to the last bit below 2**24
+        finite weight fits in float32) and cast to the dtype of `X`.
+        Weights all equal give `score(X)`, to the last bit below 2**24
         rows (where float32 still counts rows exactly).
 
         Parameters
@@ -716,13 +715,13 @@ default='kmeans'
         X : array-like of shape (n_samples, n_features)
         y : ignored
         sample_weight : array-like of shape (n_samples,), default=None
-            As in :meth:`fit`.
+            As in `fit`.
 
         Returns
         -------
         float
-            Computed (before the conversion to ``float``) in the dtype of
-            :meth:`score_samples`.
+            Computed (before the conversion to `float`) in the dtype of
+            `score_samples`.
         """
         backend, X = self._validated(X)
         sample_weight = backend.sample_weight(sample_weight, X)
@@ -751,7 +750,7 @@ default='kmeans'
     def predict_proba(self, X):
         """Responsibilities γ(z_nk) of each component for each row.
 
-        See :eq:`eq-responsibility`.
+        See eq-responsibility.
 
         Parameters
         ----------
@@ -819,7 +818,7 @@ default='kmeans'
         return int(covariance_parameters + K * n_features + K - 1)
 
     def _weighted_log_likelihood(self, X, sample_weight):
-        """:math:`\\sum_n w_n \\ln p(x_n)` and :math:`\\sum_n w_n`."""
+        """Σ_n w_n ln p(x_n) and Σ_n w_n."""
         backend, X = self._validated(X)
         sample_weight = backend.sample_weight(sample_weight, X)
         log_prob = self._per_block(backend, X, _log_norm)
@@ -831,12 +830,12 @@ default='kmeans'
     def bic(self, X, sample_weight=None):
         """Bayesian information criterion on X (lower is better).
 
-        :math:`-2 L + p \\ln N` for p free parameters (:eq:`eq-bic`); with
+        -2 L + p ln N for p free parameters (eq-bic); with
         weights, L is the weighted log-likelihood
-        (:eq:`eq-weighted-log-likelihood`) and N is :math:`\\sum_n w_n`.
+        (eq-weighted-log-likelihood) and N is Σ_n w_n.
         That is the BIC only for frequency weights (integer counts of how
         often each row was observed): it is then the criterion of the data
-        with repeated rows. For other weights :math:`\\sum_n w_n` is no
+        with repeated rows. For other weights Σ_n w_n is no
         sample size, and the result is not a BIC: multiplying every weight by
         the same factor leaves the fit unchanged but changes the value, and
         can change the number of components it prefers.
@@ -845,7 +844,7 @@ default='kmeans'
         ----------
         X : array-like of shape (n_samples, n_features)
         sample_weight : array-like of shape (n_samples,), default=None
-            As in :meth:`fit`.
+            As in `fit`.
 
         Returns
         -------
@@ -857,7 +856,7 @@ default='kmeans'
     def aic(self, X, sample_weight=None):
         """Akaike information criterion on X (lower is better).
 
-        :math:`-2 L + 2 p` (:eq:`eq-aic`), with L weighted as in :meth:`bic`;
+        -2 L + 2 p (eq-aic), with L weighted as in `bic`;
         likewise the AIC only for frequency weights (integer counts), since
         multiplying every weight by a factor multiplies L by it but leaves the
         penalty as it is.
@@ -866,7 +865,7 @@ default='kmeans'
         ----------
         X : array-like of shape (n_samples, n_features)
         sample_weight : array-like of shape (n_samples,), default=None
-            As in :meth:`fit`.
+            As in `fit`.
 
         Returns
         -------

@@ -9,7 +9,7 @@ reduced in any tree shape: sequentially here, in parallel threads, or by Dask.
 :func:`m_step` turns merged statistics into new parameters.
 
 A block is processed by a :class:`BlockEStep`, built once per iteration from
-the parameters: two compiled loops (:mod:`gmmlib._kernels`) walk the block in
+the parameters: two loops compiled by numba walk the block in
 tiles of 256 to 1024 rows, the first forming the whitened residuals and the
 log-densities of all components, the second, after NumPy's exponential, the
 responsibilities and the sums about the previous means. No matrix product of
@@ -639,7 +639,7 @@ class BlockEStep:
     :eq:`eq-shifted-stats` with :math:`\\mathbf{c}_k = \\boldsymbol{μ}_k`),
     so the relative rounding error of a covariance grows only like
     ``eps * |x_n - mu_k| / sigma_k``, as in the E-step itself. The loops are
-    the two compiled kernels of :mod:`gmmlib._kernels`; memory beyond ``X``
+    the two kernels compiled by numba; memory beyond ``X``
     is ``O(block_size * n_components)``.
 
     Parameters
@@ -1025,8 +1025,8 @@ def accumulate_statistics(X, estep, block_size=None, n_threads=1, sample_weight=
     block_size : int, optional
         Rows per block; default from :func:`default_block_size`.
     n_threads : int
-        Threads that process disjoint ranges of blocks, from the shared pools
-        of ``gmmlib._threads``.
+        Threads that process disjoint ranges of blocks, from pools shared by
+        all passes (made once per size).
     sample_weight : ndarray of shape (n_samples,), optional
         Non-negative row weights (:eq:`eq-weighted-nk`); default 1 per row.
 
