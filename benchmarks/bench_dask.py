@@ -33,6 +33,7 @@ than half the in-memory throughput per core.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -134,20 +135,20 @@ def fit(args):
     ``iterations`` EM iterations alone, without what a fit does once
     (validation, the centre of the rows, the final E-step of ``fit_predict``).
     """
-    from threadpoolctl import threadpool_limits
-
     from gmmlib import GaussianMixture
 
     weights, means, precisions = initial_parameters(args.components, args.features)
     if args.phase == "memory":
         X = np.array(np.load(args.path, mmap_mode="r")[: args.in_memory_rows])
-        context = threadpool_limits(args.threads, "blas")
+        context = contextlib.nullcontext()
+        n_threads = args.threads
     else:
         import dask
         import dask.array as da
 
         X = da.from_array(MappedRows(args.path), chunks=(args.chunk_rows, -1))
         context = dask.config.set(scheduler="threads", num_workers=args.threads)
+        n_threads = None  # Dask's threads
     timings = {}
     for max_iter in (1, 1 + args.iterations):
         model = GaussianMixture(
@@ -158,6 +159,7 @@ def fit(args):
             weights_init=weights,
             means_init=means,
             precisions_init=precisions,
+            n_threads=n_threads,
         )
         cpu = psutil.Process().cpu_times()
         start = time.perf_counter()
