@@ -75,7 +75,7 @@ docstring_to_rest = equations_module.docstring_to_rest
 def test_hook_turns_a_bare_label_into_an_equation_reference():
     assert (
         docstring_to_rest("Stepwise EM (chapter 11, eq-stepwise).")
-        == "Stepwise EM (chapter 8, :eq:`eq-stepwise`)."
+        == "Stepwise EM (chapter 11, :eq:`eq-stepwise`)."
     )
     assert docstring_to_rest("eq-bic, eq-aic") == ":eq:`eq-bic`, :eq:`eq-aic`"
 
