@@ -44,8 +44,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     `gmmlib.suffstats.SufficientStatistics` (eq-merge), then the
     M-step (`gmmlib.suffstats.m_step`). Each block goes through
     `gmmlib.suffstats.BlockEStep`: two loops compiled by numba walk its
-    rows in tiles of 256 to 1024, the first forming every component's whitened residuals and log-densities, the
-    second, after NumPy's exponential, the responsibilities and the block's
+    rows in tiles of 256 to 1024, the first forming every component's
+    whitened residuals and log-densities, the second, after NumPy's
+    exponential, the responsibilities and the block's
     sums about the previous means (chapter 7, "One pass over a block: the
     engine"). The rows never enter a matrix product.
 
