@@ -124,7 +124,9 @@ default='kmeans'
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation and `sample`.
     warm_start : bool, default=False
-        Continue from the previous fit's parameters (`n_init` is ignored).
+        Continue from the parameters of the previous `fit` or `partial_fit`
+        (`n_init` is ignored); their `covariance_type`, `n_components` and
+        number of features must be those of this fit (else a ValueError).
     verbose : int, default=0
         1 prints initialisations and iterations, 2 also timings and changes.
     verbose_interval : int, default=10
@@ -456,23 +458,19 @@ default='kmeans'
         """One step of stepwise (online) EM on a batch of rows.
 
         Stepwise EM (Cappé & Moulines 2009) keeps running sufficient
-        statistics per unit of weight, T_t. Each batch is
-        E-stepped at the current parameters; its statistics per unit of
-        weight, T̄_t, pull the running ones towards
-        them, T_t = T_(t-1)
-        + ρ_t (T̄_t - T_(t-1))
-        (eq-stepwise), with ρ_1 = 1 and
-        ρ_t = (t + τ₀)^(-κ) for t ≥ 2
-        (eq-step-size; κ = `learning_decay`, τ₀ =
-        `learning_offset`), and the M-step of T_t gives
-        the new parameters. The statistics are interpolated as weighted merges
-        (`SufficientStatistics.scaled` and `merge`), never as raw
-        moments. For κ in (0.5, 1] the steps satisfy
-        Σ ρ_t = ∞, Σ ρ_t² < ∞; these
-        conditions alone do not make the stream converge (Cappé & Moulines
-        also need, among other hypotheses, independent batches from one
-        distribution, regular expected statistics, and running statistics
-        that stay in a compact set away from degenerate components); the
+        statistics per unit of weight, T_t. Each batch is E-stepped at the
+        current parameters; its statistics per unit of weight, T̄_t, pull
+        the running ones towards them, T_t = T_(t-1) + ρ_t (T̄_t - T_(t-1))
+        (eq-stepwise), with ρ_1 = 1 and ρ_t = (t + τ₀)^(-κ) for t ≥ 2
+        (eq-step-size; κ = `learning_decay`, τ₀ = `learning_offset`), and
+        the M-step of T_t gives the new parameters. The statistics are
+        interpolated as weighted merges (`SufficientStatistics.scaled` and
+        `merge`), never as raw moments. For κ in (0.5, 1] the steps satisfy
+        Σ ρ_t = ∞ and Σ ρ_t² < ∞; these conditions alone do not make the
+        stream converge (Cappé & Moulines also need, among other
+        hypotheses, independent batches from one distribution, regular
+        expected statistics, and running statistics that stay in a compact
+        set away from degenerate components); the
         limit they prove is a stationary point of the expected
         log-likelihood under the data's distribution, not of the likelihood
         of the rows seen.
@@ -482,8 +480,11 @@ default='kmeans'
         `precisions_init`), or starts from the parameters of an earlier
         `fit`; its statistics have no past to forget, so
         ρ_1 = 1 and the first call is exactly one EM iteration on the
-        batch. Later calls must have the same number of features. `fit`
-        starts afresh and discards the stream.
+        batch. Later calls continue the stream, with the same number of
+        features; a changed `covariance_type` or `n_components` is refused
+        (a ValueError: call `fit` with `warm_start=False`, or use a new
+        estimator). `fit` ends the stream: it starts afresh, or with
+        `warm_start=True` runs EM on its data from the streamed parameters.
 
         Batch size: the first batch is the start. A component that gets fewer
         than `n_features + 1` of its rows has a covariance that is singular
