@@ -24,12 +24,13 @@ JOBS    ?= auto
 # threads spin). One BLAS thread per process; benchmarks set their own.
 ONE_BLAS_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: book full-book student-book student-config pdf full-pdf student-pdf pdfs test test-setup pytest planted browser a11y lab lint bench clean help setup
+.PHONY: book full-book student-book student-config student-tree pdf full-pdf student-pdf pdfs test test-setup pytest planted browser a11y lab lint bench clean help setup
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book   build the book into _build/html (sets up .venv first)"
 	@echo "            make book EDITION=student: without solutions, into $(STUDENT)/_build/html"
+	@echo "make student-tree  the repository without solutions, into $(STUDENT_TREE) (the branch student)"
 	@echo "make pdf    the whole book as one PDF, into $(PDF) (and the web book's folder)"
 	@echo "            make pdf EDITION=student: without solutions, into $(STUDENT_PDF)"
 	@echo "make lab    JupyterLab on the chapters, opened as notebooks (sets up .venv first)"
@@ -101,14 +102,18 @@ full-book: setup
 	@echo "The book is at $(CURDIR)/$(BOOK)"
 
 # The student edition: _config.yml with sphinx-exercise's hide_solutions on,
+# its Binder and repository buttons on the branch `student` (make student-tree),
 # written next to its build (the one source of settings stays _config.yml).
 student-config: setup
 	@mkdir -p $(STUDENT)
-	$(BIN)/python -c 'import os, sys, yaml; c = yaml.safe_load(open("_config.yml")); \
-	  c["sphinx"]["config"]["hide_solutions"] = True; c["title"] += " (student edition)"; \
-	  ext = c["sphinx"]["local_extensions"]; ext.update({k: os.path.abspath(v) for k, v in ext.items()}); \
-	  yaml.safe_dump(c, open(sys.argv[1], "w"), allow_unicode=True, sort_keys=False)' \
-	  $(STUDENT)/_config.yml
+	$(BIN)/python chapters/_edition.py config _config.yml $(STUDENT)/_config.yml
+
+# The branch `student` that the student edition's buttons lead to: every file
+# git tracks, the exercises' solutions removed (chapters/_edition.py), written
+# into $(STUDENT_TREE). The Pages workflow pushes it (.ci/push-student-branch).
+STUDENT_TREE ?= _build/student-tree
+student-tree: | $(BIN)/python
+	$(BIN)/python chapters/_edition.py tree $(STUDENT_TREE)
 
 student-book: student-config
 	$(ONE_BLAS_THREAD) $(BIN)/jupyter-book build . -W -n --keep-going \
