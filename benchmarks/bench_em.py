@@ -360,7 +360,9 @@ def memory_columns(X, covariance_type, init, args):
     """The memory columns of one row: peak RSS, imports, NumPy beyond X."""
     n_iter, threads = args.n_iter + 1, args.threads
     # the child processes load gmmlib's kernels from numba's cache
-    fit(GaussianMixture, X[:2000], covariance_type, init, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 2000 rows may leave a component empty
+        fit(GaussianMixture, X[:2000], covariance_type, init, 1)
     ours_imports, ours_rss = peak_rss(
         "gmmlib", X, covariance_type, init, n_iter, threads
     )
