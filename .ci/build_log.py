@@ -47,6 +47,7 @@ ROUTINE = [
         r"^(Source Folder|Config Path|Output Path):",
         r"^Running Sphinx v",
         r"^Finished generating HTML for book",
+        r"^=+$",  # the rules around those words
         r"^Your book's HTML pages are here",
         r"^You can look at your book by opening",
         r"^Or paste this line directly into your browser",
