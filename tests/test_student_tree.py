@@ -13,6 +13,7 @@ against a local bare repository, and read the workflow.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -228,3 +229,16 @@ def test_the_pages_workflow_publishes_both_editions_and_pushes_the_branch():
     pushed = "\n".join(step.get("run", "") for step in job["steps"])
     assert "make student-tree" in pushed
     assert ".ci/push-student-branch _build/student-tree" in pushed
+
+
+def test_the_readme_gives_the_addresses_of_both_published_editions():
+    # GitHub Pages publishes a project's site at https://<owner>.github.io/<name>/;
+    # the workflow puts the student edition under student/, each with its PDF
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    owner, name = config["repository"]["url"].rstrip("/").split("/")[-2:]
+    site = f"https://{owner.lower()}.github.io/{name}/"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    pdf = re.search(r"^WEB_PDF\s*:=\s*(\S+)", (REPO / "Makefile").read_text(), re.M)
+    for address in (site, f"{site}{pdf.group(1)}", f"{site}student/"):
+        assert f"<{address}>" in readme or f"({address})" in readme, address
+    assert f"({site}student/{pdf.group(1)})" in readme
