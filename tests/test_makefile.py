@@ -71,13 +71,13 @@ def _planned(*args):
 @pytest.mark.parametrize("goal", [["book"], ["book", "EDITION=student"], ["lab"]])
 def test_reading_and_running_the_chapters_installs_no_test_tools(goal):
     planned = _planned(*goal)
-    assert "pip install -r requirements.txt" in planned
+    assert re.search(r"pip install .*-r requirements\.txt", planned)
     assert "requirements-test.txt" not in planned
 
 
 def test_the_checks_install_the_test_tools():
     # the same reading of make's plan finds them where they belong
-    assert "pip install -r requirements-test.txt" in _planned("test-setup")
+    assert re.search(r"pip install .*-r requirements-test\.txt", _planned("test-setup"))
 
 
 def test_make_book_runs_jupyter_book_through_the_log_filter():
