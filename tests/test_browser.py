@@ -8,6 +8,13 @@ is fetched from the network. What is checked, and how, is in _browser_helpers.py
 A screenshot of each page goes to _build/screenshots/<page>.png for people to
 look at.
 
+Every page is also laid out at two widths, a 1280 px desktop window (1265 px
+of viewport beside its scroll bar) and a phone (390 px), and every display
+equation and code cell is measured against its column: nothing may scroll
+sideways on the desktop, and on the phone only inside its own box, never the
+page (test_displays_and_code_fit_their_column says why). One search field
+shows at both widths.
+
 Every page is also checked for accessibility (WCAG 2.1 AA) in both of the
 theme's colour modes, light and dark: axe-core's serious and critical
 violations, alt text that is empty, a file name or a path, and formulas without
@@ -15,9 +22,9 @@ MathJax's assistive MathML (_accessibility.py). Dark-mode screenshots go to
 _build/screenshots/dark/<page>.png.
 
 The second half proves the checkers fail: they open small pages that are broken
-on purpose (raw TeX, a missing image, a dead link, a traceback, low contrast, a
-button named unlike its text, a path as alt text, ...) and assert that each
-breakage is reported.
+on purpose (raw TeX, a missing image, a dead link, a traceback, a display or a
+code line too wide for its column, low contrast, a button named unlike its
+text, a path as alt text, ...) and assert that each breakage is reported.
 
 Without Chromium these tests fail, with the command that installs it; they are
 never skipped (`make pytest` deselects them with -m "not browser").
