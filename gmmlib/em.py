@@ -31,8 +31,9 @@ from gmmlib._validation import (
     float_dtype,
     lost_responsibility,
     report_lost_components,
-    singular_to_working_precision,
 )
+from gmmlib.covariance import get as _model
+from gmmlib.covariance import pivots_singular
 from gmmlib.gaussian import _log_pdf_cholesky
 
 __all__ = [
@@ -49,20 +50,9 @@ __all__ = [
 ]
 
 
-# Covariance shapes with fewer parameters, to suggest when a component collapses.
-_SIMPLER_TYPES = {
-    "full": "'diag' or 'spherical'",
-    "tied": "'diag' or 'spherical'",
-    "diag": "'spherical'",
-}
-
-
 def _collapse_fix(covariance_type):
-    """What to try when an updated covariance is singular."""
-    fix = "increase reg_covar (e.g. 1e-6), use fewer components"
-    if covariance_type in _SIMPLER_TYPES:
-        fix += f", or use covariance_type={_SIMPLER_TYPES[covariance_type]}"
-    return fix
+    """What to try when an updated covariance is singular (the model says)."""
+    return _model(covariance_type).collapse_hint()
 
 
 def _check_parameters(X, weights, means, covariances, covariance_type):
@@ -560,7 +550,8 @@ def _check_positive_definite(covariance, what, nk, covariance_type):
     except np.linalg.LinAlgError:
         factor = None
     else:
-        if singular_to_working_precision(factor, covariance):
+        # each pivot against its own variance (scale invariant)
+        if pivots_singular(factor, covariance):
             problem = f"{what} is singular to working precision"
             factor = None
     if factor is None:

@@ -23,7 +23,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from gmmlib import _backend
+from gmmlib import _backend, covariance
 from gmmlib._validation import StarvedComponentWarning, check_sample_weight_total
 from gmmlib.suffstats import (
     BlockEStep,
@@ -211,7 +211,8 @@ default='kmeans'
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "covariance_type": [StrOptions({"full", "tied", "diag", "spherical"})],
+        # the registry's live view of the names: a registered model is accepted
+        "covariance_type": [StrOptions(covariance.MODELS.keys())],
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "reg_covar": [Interval(Real, 0.0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
@@ -637,23 +638,9 @@ default='kmeans'
                 ensure_2d=False,
                 allow_nd=True,
             ).astype(X.dtype)
-            shapes = {
-                "full": (
-                    (n_components, n_features, n_features),
-                    "(n_components, n_features, n_features)",
-                ),
-                "tied": ((n_features, n_features), "(n_features, n_features)"),
-                "diag": ((n_components, n_features), "(n_components, n_features)"),
-                "spherical": ((n_components,), "(n_components,)"),
-            }
-            shape, text = shapes[self.covariance_type]
-            _check_shape(
-                precisions,
-                shape,
-                f"precisions_init (covariance_type={self.covariance_type!r})",
-                text,
+            covariance.get(self.covariance_type).check(
+                precisions, n_components, n_features, "precisions_init", "precision"
             )
-            _check_positive_definite(precisions, self.covariance_type)
         return weights, means, precisions
 
     def _initial_parameters(self, X, initial, random_state, sample_weight=None):
@@ -862,18 +849,9 @@ default='kmeans'
         rng = check_random_state(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_.astype(np.float64))
         n_features = self.means_.shape[1]
-        if self.covariance_type == "full":
-            factors = np.linalg.cholesky(self.covariances_)
-        elif self.covariance_type == "tied":
-            factors = np.broadcast_to(
-                np.linalg.cholesky(self.covariances_),
-                (self.n_components, n_features, n_features),
-            )
-        else:
-            scale = np.sqrt(self.covariances_)
-            if self.covariance_type == "spherical":
-                scale = np.repeat(scale[:, None], n_features, axis=1)
-            factors = scale[:, None, :] * np.eye(n_features)
+        factors = covariance.get(self.covariance_type).sampling_factors(
+            self.covariances_, self.n_components, n_features
+        )
         parts = [
             mean + rng.standard_normal((count, n_features)) @ factor.T
             for mean, factor, count in zip(self.means_, factors, counts, strict=True)
@@ -886,12 +864,8 @@ default='kmeans'
         """Free parameters: means, covariances and K - 1 weights."""
         n_features = self.means_.shape[1]
         K = self.n_components
-        covariance_parameters = {
-            "full": K * n_features * (n_features + 1) / 2,
-            "tied": n_features * (n_features + 1) / 2,
-            "diag": K * n_features,
-            "spherical": K,
-        }[self.covariance_type]
+        model = covariance.get(self.covariance_type)
+        covariance_parameters = model.n_parameters(K, n_features)
         return int(covariance_parameters + K * n_features + K - 1)
 
     def _weighted_log_likelihood(self, X, sample_weight):
@@ -992,27 +966,6 @@ def _check_shape(array, shape, name, text):
         raise ValueError(
             f"{name} must have shape {text} = {shape}, but got {array.shape}."
         )
-
-
-def _check_positive_definite(precisions, covariance_type):
-    """Raise unless the precisions are (symmetric) positive definite."""
-    if covariance_type in ("diag", "spherical"):
-        if np.any(precisions <= 0):
-            raise ValueError(
-                f"precisions_init (covariance_type={covariance_type!r}) must be "
-                "positive: pass inverse variances, all > 0."
-            )
-        return
-    stack = precisions if covariance_type == "full" else precisions[None]
-    for k, matrix in enumerate(stack):
-        symmetric = np.allclose(matrix, matrix.T)
-        if not symmetric or np.linalg.eigvalsh(matrix).min() <= 0:
-            where = f"[{k}]" if covariance_type == "full" else ""
-            raise ValueError(
-                f"precisions_init{where} (covariance_type={covariance_type!r}) must "
-                "be symmetric positive definite: pass the inverse of a covariance "
-                "matrix."
-            )
 
 
 def _labels_and_log_norm(estep, block):
