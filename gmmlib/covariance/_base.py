@@ -336,7 +336,7 @@ class DiagonalLayout(CovarianceModel):
     diagonal = True
 
     def singular(self, factors, covariances):
-        bad = ~(covariances > 0) | ~np.isfinite(covariances)
+        bad = np.atleast_1d(~(covariances > 0) | ~np.isfinite(covariances))
         return bad.reshape(len(bad), -1).any(axis=1)
 
     def precisions_cholesky(self, covariances, reg_covar=0.0):
