@@ -1,12 +1,14 @@
 """One home per covariance structure (chapter 6).
 
-Each structure of Σ_k is a :class:`CovarianceModel` that owns its M-step from
+Each structure of Σ_k is a ``CovarianceModel`` that owns its M-step from
 the sufficient statistics, its parameter count, the conversions to the
 Cholesky factors the E-step engine reads, the checks of user-given values and
-the singularity test of fitted ones. The rest of gmmlib asks :func:`get` for
+the singularity test of fitted ones. The rest of gmmlib asks ``get`` for
 the model of a ``covariance_type`` and never compares the name itself.
+The four models are scikit-learn's: ``Full``, ``Tied``, ``Diag`` and
+``Spherical``.
 
-Adding a structure is one class and one :func:`register` call (CONTRIBUTING,
+Adding a structure is one class and one ``register`` call (CONTRIBUTING,
 "Adding a covariance model").
 """
 
@@ -23,13 +25,18 @@ from gmmlib.covariance._general import Full, Tied
 __all__ = [
     "MODELS",
     "CovarianceModel",
+    "Diag",
     "DiagonalLayout",
+    "Full",
     "GeneralLayout",
+    "Spherical",
+    "Tied",
     "get",
     "lower_factor",
     "names",
     "pivots_singular",
     "register",
+    "unregister",
 ]
 
 #: The registered models by name, in the order they are listed to users.

@@ -11,7 +11,7 @@ The engine needs only the upper-triangular Cholesky factors :math:`U_k` of
 the precisions (:eq:`eq-stacked-product`), in one of two layouts:
 ``diagonal`` (the statistics are the diagonal of each scatter, the factors
 (n_components, n_features)) or general ((n_components, n_features,
-n_features)). :class:`DiagonalLayout` and :class:`GeneralLayout` implement
+n_features)). ``DiagonalLayout`` and ``GeneralLayout`` implement
 the conversions once per layout; a model adds its shape, count and M-step.
 """
 
@@ -35,7 +35,7 @@ def lower_factor(matrix, name, kind="covariance"):
     """Lower Cholesky factor of a user-given symmetric positive definite matrix.
 
     The one positive-definiteness check of given matrices: symmetric up to
-    :func:`symmetric_tolerance`, and Cholesky succeeds.
+    ``symmetric_tolerance``, and Cholesky succeeds.
 
     Parameters
     ----------
@@ -150,11 +150,11 @@ class CovarianceModel:
             Soft counts, all positive.
         scatter : ndarray
             Per component, (n_components, n_features, n_features), or its
-            diagonal, (n_components, n_features), as :attr:`diagonal` says.
+            diagonal, (n_components, n_features), as ``diagonal`` says.
 
         Returns
         -------
-        covariances : ndarray of shape :meth:`shape`
+        covariances : ndarray of shape ``shape(n_components, n_features)``
         """
         raise NotImplementedError
 
@@ -192,7 +192,7 @@ class CovarianceModel:
 
         Returns
         -------
-        covariances : ndarray of shape :meth:`shape`
+        covariances : ndarray of shape ``shape(n_components, n_features)``
         """
         return self.maximise(nk, self.regularised_scatter(nk, scatter, reg_covar))
 
@@ -240,7 +240,7 @@ class CovarianceModel:
         """Validate user-given covariances or precisions of this model.
 
         Shape, finiteness, and positive definiteness (symmetry and Cholesky,
-        :func:`lower_factor`; for a diagonal layout, every entry > 0).
+        :func:`gmmlib.covariance.lower_factor`; for a diagonal layout, every entry > 0).
 
         Parameters
         ----------
@@ -287,7 +287,7 @@ class CovarianceModel:
     def singular(self, factors, covariances):
         """Which fitted covariances are singular to working precision (bool per
         matrix): non-finite, a pivot that is not positive, or
-        :func:`pivots_singular`."""
+        :func:`gmmlib.covariance.pivots_singular`."""
         raise NotImplementedError
 
     def collapse_hint(self):
@@ -313,7 +313,7 @@ class CovarianceModel:
 
         Parameters
         ----------
-        covariances : ndarray of shape :meth:`shape`
+        covariances : ndarray of shape ``shape(n_components, n_features)``
         reg_covar : float
             Only quoted in the error message.
 
@@ -325,7 +325,7 @@ class CovarianceModel:
         ------
         ValueError
             If a covariance is not positive definite, or singular to working
-            precision (:meth:`singular`).
+            precision (``singular``).
         """
         raise NotImplementedError
 

@@ -101,4 +101,24 @@ ERRORS = (
             "# checks: eq-sigma-new, eq-sigma-tied, eq-sigma-diag, eq-sigma-spherical",
         ),
     ),
+    PlantedError(
+        "reg-covar-scatter-without-nk-diagonal",
+        "gmmlib/covariance/_base.py",
+        "return scatter + (reg_covar * nk)[:, None]",
+        "return scatter + reg_covar",
+        "reg_covar added to the diagonal scatter as ε, not ε N_k: the diag and "
+        "spherical updates get ε / N_k instead of ε",
+        "06_covariance_shapes",
+        cells=("# checks: eq-reg-covar-scatter",),
+    ),
+    PlantedError(
+        "reg-covar-scatter-without-nk-full",
+        "gmmlib/covariance/_base.py",
+        "out[:, np.arange(d), np.arange(d)] += (reg_covar * nk)[:, None]",
+        "out[:, np.arange(d), np.arange(d)] += reg_covar",
+        "reg_covar added to the scatter as εI, not ε N_k I: the full and tied "
+        "updates get ε / N_k (ε / N) instead of ε",
+        "06_covariance_shapes",
+        cells=("# checks: eq-reg-covar-scatter",),
+    ),
 )
