@@ -396,8 +396,9 @@ def check_sample_weight(sample_weight, n_samples):
 class DegenerateComponentWarning(UserWarning):
     """An M-step found a component that has lost all its responsibility.
 
-    Issued by :func:`gmmlib.em.m_step`, :func:`gmmlib.suffstats.m_step` and so
-    by :meth:`gmmlib.GaussianMixture.fit` and ``partial_fit``, when a
+    Issued by :func:`gmmlib.em.m_step`,
+    :func:`gmmlib.suffstats.parameters_from_statistics` and so by
+    :meth:`gmmlib.GaussianMixture.fit` and ``partial_fit``, when a
     component's soft count is at most ten machine epsilons of the working
     type (chapter 7, "A component that loses all its responsibility", says
     why). The message names the components, what the M-step did with them and
@@ -421,7 +422,7 @@ def lost_responsibility(nk, dtype):
     """The components whose soft count :math:`N_k` is at most ``10 * eps``.
 
     ``10 * eps`` (of ``dtype``) is what the engine's M-step
-    (:func:`gmmlib.suffstats.m_step`) adds to every :math:`N_k`, as
+    (:func:`gmmlib.suffstats.parameters_from_statistics`) adds to every :math:`N_k`, as
     scikit-learn does; at or below it the addition outweighs the component's
     own count, so its update no longer describes any data (chapter 7, "A
     component that loses all its responsibility"). The threshold is absolute,
@@ -445,10 +446,11 @@ def lost_responsibility(nk, dtype):
 def report_lost_components(lost, dtype, reg_covar, covariance_type, stacklevel=3):
     """Warn that the M-step resets the components ``lost``; raise if it cannot.
 
-    Both M-steps (:func:`gmmlib.em.m_step` and :func:`gmmlib.suffstats.m_step`)
-    give such a component the mean 0 and (unless ``covariance_type`` is
-    'tied') the covariance ``reg_covar * I``, scikit-learn's result for a
-    component without responsibility. With ``reg_covar == 0`` that covariance
+    Both M-steps (:func:`gmmlib.em.m_step` and
+    :func:`gmmlib.suffstats.parameters_from_statistics`) give such a
+    component the mean 0 and (unless ``covariance_type`` is 'tied') the
+    covariance ``reg_covar * I``, scikit-learn's result for a component
+    without responsibility. With ``reg_covar == 0`` that covariance
     is singular, and a ``ValueError`` says so instead.
 
     Parameters

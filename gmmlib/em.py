@@ -571,7 +571,8 @@ def m_step(X, resp, covariance_type="full", reg_covar=0.0):
 
     A component with N_k ≤ 10 eps (of the working type) has lost all its
     responsibility: its update is not defined, or describes no data. As the
-    engine's M-step (:func:`gmmlib.suffstats.m_step`) and scikit-learn do, it
+    engine's M-step (:func:`gmmlib.suffstats.parameters_from_statistics`) and
+    scikit-learn do, it
     gets the mean 0 and the covariance ``reg_covar * I`` (its weight stays
     N_k / N), with a ``gmmlib.DegenerateComponentWarning``; with
     ``reg_covar == 0`` a ``ValueError``. Chapter 7, "A component that loses

@@ -30,10 +30,10 @@ from gmmlib.suffstats import (
     SufficientStatistics,
     covariances_from_cholesky,
     default_block_size,
-    m_step,
+    normalise_log_prob,
+    parameters_from_statistics,
     precisions_cholesky_from_precisions,
     precisions_from_cholesky,
-    responsibilities,
     stepwise_statistics,
 )
 
@@ -59,7 +59,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     a relative 1e-6) and the same number of iterations. The EM iteration is
     gmmlib's own: one pass over row blocks, merging the blocks'
     ``gmmlib.suffstats.SufficientStatistics`` (:eq:`eq-merge`), then the
-    M-step (``gmmlib.suffstats.m_step``). Each block goes through
+    M-step (``gmmlib.suffstats.parameters_from_statistics``). Each block goes through
     ``gmmlib.suffstats.BlockEStep``: two compiled loops (numba,
     ``gmmlib._kernels``) walk its rows in tiles of 256 to 1024, the first
     forming every component's whitened residuals and log-densities, the
@@ -433,7 +433,7 @@ default='kmeans'
             previous = lower_bound
             estep = BlockEStep(*_estep_arguments(params), self.covariance_type, centre)
             stats = backend.statistics(X, estep, sample_weight)
-            params = m_step(stats, self.reg_covar, warned)
+            params = parameters_from_statistics(stats, self.reg_covar, warned)
             lower_bound = stats.log_likelihood / stats.total_weight
             lower_bounds.append(lower_bound)
             if history is not None:
@@ -566,7 +566,7 @@ default='kmeans'
                 rho = (t + self.learning_offset) ** -self.learning_decay
                 running = stepwise_statistics(self._stream_statistics, batch, rho)
                 starved = _starved_batches(self._starved_batches, params[0], batch)
-            new_params = m_step(running, self.reg_covar)
+            new_params = parameters_from_statistics(running, self.reg_covar)
 
         if self.keep_history:
             history = self.history_ if streaming else [self._history_entry(params)]
@@ -649,7 +649,9 @@ default='kmeans'
         covariances = prec_chol = None
         if weights is None or means is None or precisions is None:
             stats = self._initial_statistics(X, random_state, sample_weight)
-            _, fit_means, covariances, prec_chol = m_step(stats, self.reg_covar)
+            _, fit_means, covariances, prec_chol = parameters_from_statistics(
+                stats, self.reg_covar
+            )
             if weights is None:
                 nk = stats.nk + 10 * np.finfo(X.dtype).eps
                 weights = (nk / stats.total_weight).astype(X.dtype)
@@ -971,7 +973,7 @@ def _check_shape(array, shape, name, text):
 def _labels_and_log_norm(estep, block):
     weighted = estep.weighted_log_prob(block)
     labels = weighted.argmax(axis=1)
-    _, log_norm = responsibilities(weighted)
+    _, log_norm = normalise_log_prob(weighted)
     return np.stack([labels, log_norm], axis=1)
 
 
@@ -980,11 +982,11 @@ def _labels(estep, block):
 
 
 def _log_norm(estep, block):
-    return responsibilities(estep.weighted_log_prob(block))[1]
+    return normalise_log_prob(estep.weighted_log_prob(block))[1]
 
 
 def _resp(estep, block):
-    return responsibilities(estep.weighted_log_prob(block))[0]
+    return normalise_log_prob(estep.weighted_log_prob(block))[0]
 
 
 # partial_fit's watch on components that the stream stops feeding. Under the

@@ -6,7 +6,7 @@ current parameters, yields a :class:`SufficientStatistics`: the soft counts
 the block's log-likelihood. Merging two of them (:meth:`SufficientStatistics.merge`,
 Chan, Golub & LeVeque's pairwise update) is associative, so blocks can be
 reduced in any tree shape: sequentially here, in parallel threads, or by Dask.
-:func:`m_step` turns merged statistics into new parameters.
+:func:`parameters_from_statistics` turns merged statistics into new parameters.
 
 A block is processed by a :class:`BlockEStep`, built once per iteration from
 the parameters: two compiled loops (:mod:`gmmlib._kernels`) walk the block in
@@ -73,7 +73,8 @@ class SufficientStatistics:
         Weighted scatter about ``means``,
         :math:`\\sum_n γ_{nk} (x_n - m_k)(x_n - m_k)^T`: shape
         (n_components, n_features, n_features) for 'full' and 'tied' (per
-        component; pooled by :func:`m_step`), only its diagonal, shape
+        component; pooled by :func:`parameters_from_statistics`), only its
+        diagonal, shape
         (n_components, n_features), for 'diag' and 'spherical'.
     log_likelihood : float
         :math:`\\sum_n w_n \\ln \\sum_k π_k N(x_n | μ_k, Σ_k)` over the rows
@@ -457,12 +458,12 @@ def covariances_from_cholesky(precisions_cholesky, covariance_type):
     )
 
 
-def m_step(stats, reg_covar, warned=None):
+def parameters_from_statistics(stats, reg_covar, warned=None):
     """New parameters from merged sufficient statistics.
 
     The weights are :math:`N_k / N` (:eq:`eq-pi-new`), the means the
     statistics' weighted means (:eq:`eq-mu-new`) and the covariances the
-    model's M-step (:meth:`gmmlib.covariance.CovarianceModel.m_step`: the
+    model's M-step (:meth:`gmmlib.covariance.CovarianceModel.update`: the
     weighted scatter over :math:`N_k`, :eq:`eq-sigma-new`; pooled for
     :eq:`eq-sigma-tied`, its diagonal for :eq:`eq-sigma-diag`, the mean of
     the diagonal for :eq:`eq-sigma-spherical`), with ``reg_covar`` entering
@@ -508,7 +509,7 @@ def m_step(stats, reg_covar, warned=None):
     # means are weighted averages; scale by N_k / (N_k + 10 eps) like sklearn
     means = stats.means * (stats.nk / nk)[:, None]
     model = covariance.get(stats.covariance_type)
-    covariances = model.m_step(nk, stats.scatter, reg_covar).astype(dtype, copy=False)
+    covariances = model.update(nk, stats.scatter, reg_covar).astype(dtype, copy=False)
     lost = lost_responsibility(stats.nk, dtype)
     if lost.size:
         new = [k for k in lost if warned is None or k not in warned]
@@ -836,7 +837,7 @@ def _responsibilities_t(log_prob_t):
     return log_prob_t, top + np.log(total)
 
 
-def responsibilities(weighted_log_prob):
+def normalise_log_prob(weighted_log_prob):
     """Responsibilities and per-row log-likelihood, computed in log space.
 
     One exponential per entry: :math:`γ_{nk} = e^{w_{nk} - m_n} / \\sum_j

@@ -17,7 +17,7 @@ from gmmlib import GaussianMixture, covariance, em
 from gmmlib.covariance import DiagonalLayout, pivots_singular
 from gmmlib.suffstats import (
     SufficientStatistics,
-    m_step,
+    parameters_from_statistics,
     precisions_cholesky_from_covariances,
     precisions_from_cholesky,
 )
@@ -44,13 +44,13 @@ def test_each_model_m_step_equals_the_oracle_and_scikit_learn(name, reg_covar):
     X, resp = _data()
     model = covariance.get(name)
     stats = SufficientStatistics.from_responsibilities(X, resp, name)
-    covariances = model.m_step(stats.nk, stats.scatter, reg_covar)
+    covariances = model.update(stats.nk, stats.scatter, reg_covar)
     means = em.update_means(X, resp)
     oracle = em.update_covariances(X, resp, means, name, reg_covar)
     np.testing.assert_allclose(covariances, oracle, rtol=1e-12, atol=1e-14)
     nk, sk_means, sk_cov = skgm._estimate_gaussian_parameters(X, resp, reg_covar, name)
     # scikit-learn adds 10 eps to N_k; the engine's m_step does the same
-    _, new_means, new_cov, new_prec_chol = m_step(stats, reg_covar)
+    _, new_means, new_cov, new_prec_chol = parameters_from_statistics(stats, reg_covar)
     np.testing.assert_allclose(stats.nk + 10 * np.finfo(float).eps, nk, rtol=1e-14)
     np.testing.assert_allclose(new_means, sk_means, rtol=1e-12)
     np.testing.assert_allclose(new_cov, sk_cov, rtol=1e-12, atol=1e-15)
@@ -182,8 +182,8 @@ def test_reg_covar_in_the_scatter_equals_sigma_plus_eps_for_the_four_types(name)
     model = covariance.get(name)
     stats = SufficientStatistics.from_responsibilities(X, resp, name)
     eps = 0.25
-    plain = model.m_step(stats.nk, stats.scatter, 0.0)
-    regularised = model.m_step(stats.nk, stats.scatter, eps)
+    plain = model.update(stats.nk, stats.scatter, 0.0)
+    regularised = model.update(stats.nk, stats.scatter, eps)
     d = X.shape[1]
     identity = {"full": np.eye(d), "tied": np.eye(d), "diag": 1.0, "spherical": 1.0}
     np.testing.assert_allclose(regularised, plain + eps * identity[name], rtol=1e-13)

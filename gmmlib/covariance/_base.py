@@ -171,7 +171,7 @@ class CovarianceModel:
     def __repr__(self):
         return f"<covariance model {self.name!r}>"
 
-    def m_step(self, nk, scatter, reg_covar):
+    def update(self, nk, scatter, reg_covar):
         """Σ^new from the statistics, with ``reg_covar`` in the scatter.
 
         :math:`\\varepsilon` enters the scatter of each component before
