@@ -50,6 +50,23 @@ __all__ = [
 ]
 
 
+# The shapes whose M-steps chapters 4 and 6 derive and this module writes out;
+# gmmlib.covariance may register more, whose M-step is their model's update.
+_DERIVED_SHAPES = ("full", "tied", "diag", "spherical")
+
+
+def _check_derived_shape(covariance_type):
+    """The name, if this module writes out its M-step; else a ValueError."""
+    name = check_covariance_type(covariance_type)
+    if name not in _DERIVED_SHAPES:
+        raise ValueError(
+            f"gmmlib.em writes out the M-steps of {_DERIVED_SHAPES} (chapters 4 "
+            f"and 6); for covariance_type={name!r} use "
+            f"gmmlib.covariance.get({name!r}).update."
+        )
+    return name
+
+
 def _collapse_fix(covariance_type):
     """What to try when an updated covariance is singular (the model says)."""
     return _model(covariance_type).collapse_hint()
@@ -380,7 +397,7 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
         If a component has N_k = 0, or an updated covariance is not positive
         definite (its weighted points do not span the space: a collapse).
     """
-    check_covariance_type(covariance_type)
+    _check_derived_shape(covariance_type)
     reg_covar = check_reg_covar(reg_covar)
     X, resp = _check_X_resp(X, resp)
     n_components = resp.shape[1]
@@ -599,7 +616,7 @@ def m_step(X, resp, covariance_type="full", reg_covar=0.0):
         If an updated covariance is not positive definite, or a component
         lost its responsibility while ``reg_covar == 0``.
     """
-    check_covariance_type(covariance_type)
+    _check_derived_shape(covariance_type)
     reg_covar = check_reg_covar(reg_covar)
     resp = check_resp(resp)
     weights = update_weights(resp)

@@ -272,3 +272,17 @@ def test_a_fifth_model_registered_in_one_place_works_end_to_end(fifth_model):
     np.testing.assert_allclose(
         spread.var(axis=0), np.full(2, fitted.covariances_[0]), rtol=0.05
     )
+
+
+def test_the_oracle_refuses_a_model_it_does_not_write_out(fifth_model):
+    """gmmlib.em derives the four shapes; a registered fifth model is not
+    silently updated as 'full' there, and its densities still work."""
+    X, resp = _data(seed=4, d=2, K=2)
+    means = em.update_means(X, resp)
+    with pytest.raises(ValueError, match=r"covariance\.get\('tied_spherical'\)"):
+        em.update_covariances(X, resp, means, "tied_spherical")
+    expected = em.log_likelihood(
+        X, [0.5, 0.5], means, np.array([2.0, 2.0]), "spherical"
+    )
+    got = em.log_likelihood(X, [0.5, 0.5], means, np.array([2.0]), "tied_spherical")
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
