@@ -23,17 +23,17 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from gmmlib import _backend
+from gmmlib import _backend, covariance
 from gmmlib._validation import StarvedComponentWarning, check_sample_weight_total
 from gmmlib.suffstats import (
     BlockEStep,
     SufficientStatistics,
     covariances_from_cholesky,
     default_block_size,
-    m_step,
+    normalise_log_prob,
+    parameters_from_statistics,
     precisions_cholesky_from_precisions,
     precisions_from_cholesky,
-    responsibilities,
     stepwise_statistics,
 )
 
@@ -59,7 +59,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     a relative 1e-6) and the same number of iterations. The EM iteration is
     gmmlib's own: one pass over row blocks, merging the blocks'
     ``gmmlib.suffstats.SufficientStatistics`` (:eq:`eq-merge`), then the
-    M-step (``gmmlib.suffstats.m_step``). Each block goes through
+    M-step (``gmmlib.suffstats.parameters_from_statistics``). Each block goes through
     ``gmmlib.suffstats.BlockEStep``: two compiled loops (numba,
     ``gmmlib._kernels``) walk its rows in tiles of 256 to 1024, the first
     forming every component's whitened residuals and log-densities, the
@@ -211,7 +211,8 @@ default='kmeans'
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "covariance_type": [StrOptions({"full", "tied", "diag", "spherical"})],
+        # the registry's live view of the names: a registered model is accepted
+        "covariance_type": [StrOptions(covariance.MODELS.keys())],
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "reg_covar": [Interval(Real, 0.0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
@@ -432,7 +433,7 @@ default='kmeans'
             previous = lower_bound
             estep = BlockEStep(*_estep_arguments(params), self.covariance_type, centre)
             stats = backend.statistics(X, estep, sample_weight)
-            params = m_step(stats, self.reg_covar, warned)
+            params = parameters_from_statistics(stats, self.reg_covar, warned)
             lower_bound = stats.log_likelihood / stats.total_weight
             lower_bounds.append(lower_bound)
             if history is not None:
@@ -565,7 +566,7 @@ default='kmeans'
                 rho = (t + self.learning_offset) ** -self.learning_decay
                 running = stepwise_statistics(self._stream_statistics, batch, rho)
                 starved = _starved_batches(self._starved_batches, params[0], batch)
-            new_params = m_step(running, self.reg_covar)
+            new_params = parameters_from_statistics(running, self.reg_covar)
 
         if self.keep_history:
             history = self.history_ if streaming else [self._history_entry(params)]
@@ -637,23 +638,9 @@ default='kmeans'
                 ensure_2d=False,
                 allow_nd=True,
             ).astype(X.dtype)
-            shapes = {
-                "full": (
-                    (n_components, n_features, n_features),
-                    "(n_components, n_features, n_features)",
-                ),
-                "tied": ((n_features, n_features), "(n_features, n_features)"),
-                "diag": ((n_components, n_features), "(n_components, n_features)"),
-                "spherical": ((n_components,), "(n_components,)"),
-            }
-            shape, text = shapes[self.covariance_type]
-            _check_shape(
-                precisions,
-                shape,
-                f"precisions_init (covariance_type={self.covariance_type!r})",
-                text,
+            covariance.get(self.covariance_type).check(
+                precisions, n_components, n_features, "precisions_init", "precision"
             )
-            _check_positive_definite(precisions, self.covariance_type)
         return weights, means, precisions
 
     def _initial_parameters(self, X, initial, random_state, sample_weight=None):
@@ -662,7 +649,9 @@ default='kmeans'
         covariances = prec_chol = None
         if weights is None or means is None or precisions is None:
             stats = self._initial_statistics(X, random_state, sample_weight)
-            _, fit_means, covariances, prec_chol = m_step(stats, self.reg_covar)
+            _, fit_means, covariances, prec_chol = parameters_from_statistics(
+                stats, self.reg_covar
+            )
             if weights is None:
                 nk = stats.nk + 10 * np.finfo(X.dtype).eps
                 weights = (nk / stats.total_weight).astype(X.dtype)
@@ -862,18 +851,9 @@ default='kmeans'
         rng = check_random_state(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_.astype(np.float64))
         n_features = self.means_.shape[1]
-        if self.covariance_type == "full":
-            factors = np.linalg.cholesky(self.covariances_)
-        elif self.covariance_type == "tied":
-            factors = np.broadcast_to(
-                np.linalg.cholesky(self.covariances_),
-                (self.n_components, n_features, n_features),
-            )
-        else:
-            scale = np.sqrt(self.covariances_)
-            if self.covariance_type == "spherical":
-                scale = np.repeat(scale[:, None], n_features, axis=1)
-            factors = scale[:, None, :] * np.eye(n_features)
+        factors = covariance.get(self.covariance_type).sampling_factors(
+            self.covariances_, self.n_components, n_features
+        )
         parts = [
             mean + rng.standard_normal((count, n_features)) @ factor.T
             for mean, factor, count in zip(self.means_, factors, counts, strict=True)
@@ -886,12 +866,8 @@ default='kmeans'
         """Free parameters: means, covariances and K - 1 weights."""
         n_features = self.means_.shape[1]
         K = self.n_components
-        covariance_parameters = {
-            "full": K * n_features * (n_features + 1) / 2,
-            "tied": n_features * (n_features + 1) / 2,
-            "diag": K * n_features,
-            "spherical": K,
-        }[self.covariance_type]
+        model = covariance.get(self.covariance_type)
+        covariance_parameters = model.n_parameters(K, n_features)
         return int(covariance_parameters + K * n_features + K - 1)
 
     def _weighted_log_likelihood(self, X, sample_weight):
@@ -994,31 +970,10 @@ def _check_shape(array, shape, name, text):
         )
 
 
-def _check_positive_definite(precisions, covariance_type):
-    """Raise unless the precisions are (symmetric) positive definite."""
-    if covariance_type in ("diag", "spherical"):
-        if np.any(precisions <= 0):
-            raise ValueError(
-                f"precisions_init (covariance_type={covariance_type!r}) must be "
-                "positive: pass inverse variances, all > 0."
-            )
-        return
-    stack = precisions if covariance_type == "full" else precisions[None]
-    for k, matrix in enumerate(stack):
-        symmetric = np.allclose(matrix, matrix.T)
-        if not symmetric or np.linalg.eigvalsh(matrix).min() <= 0:
-            where = f"[{k}]" if covariance_type == "full" else ""
-            raise ValueError(
-                f"precisions_init{where} (covariance_type={covariance_type!r}) must "
-                "be symmetric positive definite: pass the inverse of a covariance "
-                "matrix."
-            )
-
-
 def _labels_and_log_norm(estep, block):
     weighted = estep.weighted_log_prob(block)
     labels = weighted.argmax(axis=1)
-    _, log_norm = responsibilities(weighted)
+    _, log_norm = normalise_log_prob(weighted)
     return np.stack([labels, log_norm], axis=1)
 
 
@@ -1027,11 +982,11 @@ def _labels(estep, block):
 
 
 def _log_norm(estep, block):
-    return responsibilities(estep.weighted_log_prob(block))[1]
+    return normalise_log_prob(estep.weighted_log_prob(block))[1]
 
 
 def _resp(estep, block):
-    return responsibilities(estep.weighted_log_prob(block))[0]
+    return normalise_log_prob(estep.weighted_log_prob(block))[0]
 
 
 # partial_fit's watch on components that the stream stops feeding. Under the
