@@ -132,20 +132,6 @@ def test_predict_proba_rows_sum_to_one_far_from_every_component(X):
     np.testing.assert_allclose(resp.sum(axis=1), 1.0)
 
 
-@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_sample_draws_from_the_fitted_components(X, covariance_type):
-    model = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
-    samples, labels = model.sample(30000)
-    assert samples.shape == (30000, 2) and labels.shape == (30000,)
-    np.testing.assert_allclose(
-        np.bincount(labels, minlength=3) / 30000, model.weights_, atol=0.01
-    )
-    for k in range(3):
-        np.testing.assert_allclose(
-            samples[labels == k].mean(axis=0), model.means_[k], atol=0.05
-        )
-
-
 def test_warm_start_continues_from_the_previous_fit(X):
     cold = GaussianMixture(3, random_state=0, max_iter=20, tol=0, init_params="random")
     _quiet_fit(cold, X)
@@ -332,12 +318,6 @@ def test_X_with_another_number_of_features_is_refused(X, method):
     model = GaussianMixture(2, random_state=0).fit(X)
     with pytest.raises(ValueError, match="X has 3 features.* expecting 2"):
         getattr(model, method)(np.ones((4, 3)))
-
-
-def test_sample_needs_at_least_one_sample(X):
-    model = GaussianMixture(2, random_state=0).fit(X)
-    with pytest.raises(ValueError, match="'n_samples': 0"):
-        model.sample(0)
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "diag"])
