@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning, NotFittedError, SkipTestWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from gmmlib import GaussianMixture, em
@@ -83,18 +83,6 @@ def test_history_is_not_kept_by_default(X):
 
 
 # -- scikit-learn API ---------------------------------------------------------
-
-
-def test_passes_sklearn_check_estimator(monkeypatch):
-    from sklearn.utils.estimator_checks import check_estimator
-
-    # lets check_array_api_input run (NumPy namespace) instead of skipping
-    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", SkipTestWarning)
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        results = check_estimator(GaussianMixture())
-    assert all(result["status"] == "passed" for result in results)
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
