@@ -2,11 +2,12 @@
 
 For every covariance type and both float dtypes, a model is fitted once and
 sampled once; then each component's rows are compared with the fitted
-parameters by tests whose distribution under a correct sampler is known
-exactly, so each tolerance is a quantile at a stated false-alarm rate
-(``ALPHA`` per assertion group, split over its statistics by Bonferroni).
-The seeds are fixed, so the outcome is the same on every run; the quantiles
-say why a correct sampler passes for any seed but about one in a million.
+parameters by statistics whose law under a correct sampler is known (chi-square
+and binomial exactly, Kolmogorov-Smirnov's asymptotically at these sizes), so
+each tolerance is a quantile at a stated false-alarm rate: ``ALPHA`` per test,
+split over its statistics by Bonferroni. The seeds are fixed, so the outcome is
+the same on every run; the quantiles say why a correct sampler passes for all
+but about one seed in a million.
 
 The references are the fitted ``weights_``, ``means_`` and ``covariances_``,
 expanded to full matrices by ``_full_covariances`` below (not by gmmlib), and
