@@ -20,7 +20,11 @@ from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.validation import check_is_fitted
 
 from gmmlib import _backend, covariance
@@ -835,18 +839,31 @@ default='kmeans'
         Parameters
         ----------
         n_samples : int, default=1
+            How many rows to draw, at least 1.
 
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
         y : ndarray of shape (n_samples,)
             The component each row was drawn from.
+
+        Raises
+        ------
+        InvalidParameterError
+            (a ValueError and a TypeError) if ``n_samples`` is not an int of
+            at least 1; a bool, a float such as 2.0 or None is refused.
         """
         check_is_fitted(self)
-        if n_samples < 1:
-            raise ValueError(
-                f"Invalid value for 'n_samples': {n_samples}. The sampling "
-                "requires at least one sample."
+        if (
+            isinstance(n_samples, bool)
+            or not isinstance(n_samples, Integral)
+            or n_samples < 1
+        ):
+            raise InvalidParameterError(
+                "The 'n_samples' parameter of GaussianMixture.sample must be an "
+                f"int of at least 1 (the number of rows to draw); got "
+                f"{n_samples!r} of type {type(n_samples).__name__}. Pass a whole "
+                "number, e.g. sample(100)."
             )
         rng = check_random_state(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_.astype(np.float64))
