@@ -24,12 +24,13 @@ JOBS    ?= auto
 # threads spin). One BLAS thread per process; benchmarks set their own.
 ONE_BLAS_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: book full-book student-book student-config pdf full-pdf student-pdf pdfs test test-setup pytest planted browser a11y lab lint bench clean help setup
+.PHONY: book full-book student-book student-config student-tree pdf full-pdf student-pdf pdfs test test-setup pytest planted browser a11y lab lint bench clean help setup
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book   build the book into _build/html (sets up .venv first)"
 	@echo "            make book EDITION=student: without solutions, into $(STUDENT)/_build/html"
+	@echo "make student-tree  the repository without solutions, into $(STUDENT_TREE) (the branch student)"
 	@echo "make pdf    the whole book as one PDF, into $(PDF) (and the web book's folder)"
 	@echo "            make pdf EDITION=student: without solutions, into $(STUDENT_PDF)"
 	@echo "make lab    JupyterLab on the chapters, opened as notebooks (sets up .venv first)"
@@ -61,20 +62,27 @@ $(BIN)/python:
 # Reinstall only when the requirements or the package metadata change.
 # gmmlib/__init__.py holds the version: a new one reinstalls, so the editable
 # install's metadata says it too (tests/test_version.py).
+# pip's output (and setuptools' notes on the editable install of gmmlib) goes
+# to $(SETUP_LOG); a failure prints its end.
+SETUP_LOG := $(VENV)/setup.log
+PIP_LOGGED = >>$(SETUP_LOG) 2>&1 || { tail -n 40 $(SETUP_LOG) >&2; \
+  echo "error: pip failed (above: the end of its log, all of it in $(SETUP_LOG))" >&2; exit 1; }
 $(STAMP): requirements.txt pyproject.toml gmmlib/__init__.py | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@echo "Installing requirements.txt into $(VENV) (pip's log: $(SETUP_LOG))"
+	@$(BIN)/python -m pip install --upgrade pip $(PIP_LOGGED)
+	@$(BIN)/python -m pip install -r requirements.txt $(PIP_LOGGED)
 	@touch $@
 
 # The same script Binder runs after its install (binder/postBuild).
+# (the kernels: $(KERNELS) below, once; on Binder postBuild compiles them)
 $(LAB_OVERRIDE): binder/postBuild $(STAMP)
-	$(BIN)/python binder/postBuild
+	@GMMBOOK_NO_WARM_UP=1 $(BIN)/python binder/postBuild
 
 # numba compiles the E-step's kernels (gmmlib/_kernels.py) on first use and
 # caches them in gmmlib/__pycache__: compile them once here, not in a chapter.
 KERNELS := $(VENV)/.kernels-compiled
 $(KERNELS): gmmlib/_kernels.py $(STAMP)
-	$(BIN)/python -c 'from gmmlib._kernels import warm_up; print(f"gmmlib kernels ready in {warm_up():.1f} s")'
+	@$(BIN)/python -c 'from gmmlib._kernels import warm_up; print(f"gmmlib kernels ready in {warm_up():.1f} s")'
 	@touch $@
 
 setup: $(STAMP) $(LAB_OVERRIDE) $(KERNELS)
@@ -82,7 +90,8 @@ setup: $(STAMP) $(LAB_OVERRIDE) $(KERNELS)
 # The checks' own tools (pytest, nbval, selenium, ...): only what runs checks
 # or prints the PDF needs them, not a reader's `make book` or `make lab`.
 $(TEST_STAMP): requirements-test.txt $(STAMP)
-	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	@echo "Installing the checks' tools, requirements-test.txt (pip's log: $(SETUP_LOG))"
+	@$(BIN)/python -m pip install -r requirements-test.txt $(PIP_LOGGED)
 	@touch $@
 
 test-setup: setup $(TEST_STAMP)
@@ -95,23 +104,37 @@ else
 book: $(EDITION)-book
 endif
 
+# Jupyter Book's output goes whole to _build/logs/*.log; .ci/build_log.py prints
+# one line per chapter executed, the warnings and errors, and, if the build
+# fails, the failure again with the log's path.
+LOGS := _build/logs
+BUILD_LOGGED = $(BIN)/python .ci/build_log.py
+
 full-book: setup
-	$(ONE_BLAS_THREAD) $(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "Building the book: every chapter executed, warnings are errors"
+	@$(ONE_BLAS_THREAD) $(BUILD_LOGGED) $(LOGS)/book.log -- \
+	  $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo
 	@echo "The book is at $(CURDIR)/$(BOOK)"
 
 # The student edition: _config.yml with sphinx-exercise's hide_solutions on,
+# its Binder and repository buttons on the branch `student` (make student-tree),
 # written next to its build (the one source of settings stays _config.yml).
 student-config: setup
 	@mkdir -p $(STUDENT)
-	$(BIN)/python -c 'import os, sys, yaml; c = yaml.safe_load(open("_config.yml")); \
-	  c["sphinx"]["config"]["hide_solutions"] = True; c["title"] += " (student edition)"; \
-	  ext = c["sphinx"]["local_extensions"]; ext.update({k: os.path.abspath(v) for k, v in ext.items()}); \
-	  yaml.safe_dump(c, open(sys.argv[1], "w"), allow_unicode=True, sort_keys=False)' \
-	  $(STUDENT)/_config.yml
+	$(BIN)/python chapters/_edition.py config _config.yml $(STUDENT)/_config.yml
+
+# The branch `student` that the student edition's buttons lead to: every file
+# git tracks, the exercises' solutions removed (chapters/_edition.py), written
+# into $(STUDENT_TREE). The Pages workflow pushes it (.ci/push-student-branch).
+STUDENT_TREE ?= _build/student-tree
+student-tree: | $(BIN)/python
+	$(BIN)/python chapters/_edition.py tree $(STUDENT_TREE)
 
 student-book: student-config
-	$(ONE_BLAS_THREAD) $(BIN)/jupyter-book build . -W -n --keep-going \
+	@echo "Building the student edition: every chapter executed, warnings are errors"
+	@$(ONE_BLAS_THREAD) $(BUILD_LOGGED) $(LOGS)/student-book.log -- \
+	  $(BIN)/jupyter-book build . -W -n --keep-going \
 	  --config $(STUDENT)/_config.yml --path-output $(STUDENT)
 	@echo
 	@echo "The student edition (no solutions) is at $(CURDIR)/$(STUDENT)/_build/html/index.html"
@@ -137,14 +160,18 @@ endif
 pdfs: full-pdf student-pdf
 
 full-pdf: test-setup
-	$(ONE_BLAS_THREAD) $(BIN)/jupyter-book build . -W -n --keep-going --builder singlehtml
+	@echo "Building the single-page book to print"
+	@$(ONE_BLAS_THREAD) $(BUILD_LOGGED) $(LOGS)/pdf.log -- \
+	  $(BIN)/jupyter-book build . -W -n --keep-going --builder singlehtml
 	$(BIN)/python tests/_pdf.py _build/singlehtml $(PDF)
 	@if [ -d _build/html ]; then cp $(PDF) _build/html/$(WEB_PDF); fi
 	@echo
 	@echo "The printable book is at $(CURDIR)/$(PDF)"
 
 student-pdf: student-config $(TEST_STAMP)
-	$(ONE_BLAS_THREAD) $(BIN)/jupyter-book build . -W -n --keep-going --builder singlehtml \
+	@echo "Building the student edition's single page to print"
+	@$(ONE_BLAS_THREAD) $(BUILD_LOGGED) $(LOGS)/student-pdf.log -- \
+	  $(BIN)/jupyter-book build . -W -n --keep-going --builder singlehtml \
 	  --config $(STUDENT)/_config.yml --path-output $(STUDENT)
 	$(BIN)/python tests/_pdf.py $(STUDENT)/_build/singlehtml $(STUDENT_PDF) \
 	  --edition-note "Student edition: the exercises without their solutions"

@@ -6,7 +6,19 @@ run exactly ``--n-iter`` iterations (``tol=0``) on ``--threads`` threads
 same parameters. Printed per covariance type:
 
 - time per iteration of each, and their ratio;
-- peak memory of each fit beyond X (tracemalloc: NumPy's allocations);
+- memory, two ways:
+
+  - "peak RSS": what a user's process costs. Each library's fit runs in a
+    fresh Python process that imports only that library (gmmlib brings
+    numba's runtime, scikit-learn does not), loads X from a ``.npy`` file
+    and fits ``n_iter`` iterations; the process's peak resident set size
+    (``VmHWM`` of ``/proc/self/status``, or ``ru_maxrss`` where there is no
+    ``/proc``) is read after the imports ("imports": the bare interpreter
+    with NumPy, threadpoolctl and the library) and after the fit ("peak":
+    everything, X included);
+  - "NumPy beyond X" (tracemalloc, in this process): the peak of NumPy's
+    allocations during a fit beyond what existed before it; numba's and the
+    BLAS's own memory is not traced.
 - two floors, and gmmlib's time over the larger of them ("/limit"):
 
   - "blocked": the two big matrix products of an E-step and M-step written
@@ -31,7 +43,11 @@ Run ``python benchmarks/bench_em.py --help`` for the sizes.
 
 import argparse
 import functools
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 import warnings
@@ -112,6 +128,66 @@ def peak_memory(cls, X, covariance_type, init, n_iter):
     finally:
         tracemalloc.stop()
     return peak - before
+
+
+#: Run in a fresh interpreter by ``peak_rss``: import one library, read the
+#: peak RSS, load X and the initial parameters, fit, read the peak RSS again.
+_RSS_CHILD = """
+import json, sys
+
+def peak_rss_kib():
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+library, data, params, covariance_type, n_iter, threads = sys.argv[1:]
+import warnings
+import numpy as np
+from threadpoolctl import threadpool_limits
+if library == "gmmlib":
+    from gmmlib import GaussianMixture
+    threads_param = {"n_threads": int(threads)}
+else:
+    from sklearn.mixture import GaussianMixture
+    threads_param = {}
+from sklearn.exceptions import ConvergenceWarning
+imports = peak_rss_kib()
+X = np.load(data)
+init = dict(np.load(params))
+model = GaussianMixture(
+    n_components=len(init["weights_init"]), covariance_type=covariance_type,
+    tol=0.0, max_iter=int(n_iter), **init, **threads_param,
+)
+with threadpool_limits(limits=int(threads)), warnings.catch_warnings():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    model.fit(X)
+print(json.dumps({"imports": imports, "peak": peak_rss_kib()}))
+"""
+
+
+def peak_rss(library, X, covariance_type, init, n_iter, threads):
+    """(imports, peak) RSS in MiB of a fresh process that fits X with one library.
+
+    ``library`` is "gmmlib" or "sklearn". "imports" is the process's peak RSS
+    after importing NumPy, threadpoolctl and the library; "peak" its peak RSS
+    over the whole run, X (loaded from a ``.npy`` file) and the fit included.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        data = os.path.join(folder, "X.npy")
+        params = os.path.join(folder, "init.npz")
+        np.save(data, X)
+        np.savez(params, **init)
+        command = [sys.executable, "-c", _RSS_CHILD, library, data, params]
+        command += [covariance_type, str(n_iter), str(threads)]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+    kib = json.loads(done.stdout.strip().splitlines()[-1])
+    return kib["imports"] / 1024, kib["peak"] / 1024
 
 
 def _products(n_rows, n_features, n_components, covariance_type, dtype):
@@ -210,9 +286,16 @@ def main(argv=None):
     parser.add_argument("--n-iter", type=int, default=10, help="timed iterations")
     parser.add_argument("--repeat", type=int, default=3, help="best of this many")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="only the memory columns (peak RSS per library, NumPy's peak), no timing",
+    )
     args = parser.parse_args(argv)
 
     X = make_data(args.n_samples, args.n_features, args.n_components, args.dtype)
+    if args.memory_only:
+        return memory_table(X, args)
     bandwidth = read_bandwidth(args.threads)
     memory = X.nbytes / bandwidth
     print(
@@ -223,7 +306,7 @@ def main(argv=None):
     header = (
         f"{'type':<10}{'gmmlib':>8}{'sklearn':>9}{'speed-up':>10}"
         f"{'floor':>8}{'blocked':>9}{'memory':>8}{'/limit':>8}"
-        f"{'gmmlib MB':>11}{'sklearn MB':>12}{'max rel diff':>14}"
+        f"{MEMORY_HEADER}{'max rel diff':>14}"
     )
     print(header)
     print("-" * len(header))
@@ -247,10 +330,6 @@ def main(argv=None):
             blocked = blocked_floor_time(
                 X, args.n_components, covariance_type, args.threads, 5
             )
-            ours_mb = peak_memory(gmmlib_cls, X, covariance_type, init, 2) / 2**20
-            theirs_mb = (
-                peak_memory(SklearnGaussianMixture, X, covariance_type, init, 2) / 2**20
-            )
             diff = max_relative_difference(ours, theirs)
             same_iterations = ours.n_iter_ == theirs.n_iter_ == args.n_iter + 1
             close = diff < 1e-6 or args.dtype == "float32"
@@ -260,7 +339,7 @@ def main(argv=None):
                 f"{covariance_type:<10}{ours_t * 1e3:>8.1f}{theirs_t * 1e3:>9.1f}"
                 f"{theirs_t / ours_t:>9.2f}x{floor * 1e3:>8.1f}{blocked * 1e3:>9.1f}"
                 f"{memory * 1e3:>8.2f}{ours_t / limit:>7.2f}x"
-                f"{ours_mb:>11.1f}{theirs_mb:>12.1f}{diff:>14.1e}{flag}"
+                f"{memory_columns(X, covariance_type, init, args)}{diff:>14.1e}{flag}"
             )
     print(
         "times in ms per iteration; floor: the two big products on whole arrays "
@@ -268,6 +347,60 @@ def main(argv=None):
         "threads; memory: reading X once; /limit: gmmlib over the larger of "
         "blocked and memory"
     )
+    print(MEMORY_NOTE)
+
+
+MEMORY_HEADER = (
+    f"{'RSS gmmlib':>11}{'sklearn':>8}{'imports':>9}{'sklearn':>8}"
+    f"{'NumPy gmmlib':>13}{'sklearn':>8}"
+)
+MEMORY_NOTE = (
+    "memory in MiB; RSS: peak resident set of a fresh process that imports one "
+    "library, loads X and fits it (n_iter + 1 iterations); imports: the same "
+    "process's peak before loading X; NumPy: tracemalloc's peak of NumPy's "
+    "allocations during a fit (2 iterations), beyond what existed before"
+)
+
+
+def memory_columns(X, covariance_type, init, args):
+    """The memory columns of one row: peak RSS, imports, NumPy beyond X."""
+    n_iter, threads = args.n_iter + 1, args.threads
+    # the child processes load gmmlib's kernels from numba's cache
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 2000 rows may leave a component empty
+        fit(GaussianMixture, X[:2000], covariance_type, init, 1)
+    ours_imports, ours_rss = peak_rss(
+        "gmmlib", X, covariance_type, init, n_iter, threads
+    )
+    theirs_imports, theirs_rss = peak_rss(
+        "sklearn", X, covariance_type, init, n_iter, threads
+    )
+    gmmlib_cls = functools.partial(GaussianMixture, n_threads=threads)
+    ours_mb = peak_memory(gmmlib_cls, X, covariance_type, init, 2) / 2**20
+    theirs_mb = peak_memory(SklearnGaussianMixture, X, covariance_type, init, 2) / 2**20
+    return (
+        f"{ours_rss:>11.1f}{theirs_rss:>8.1f}{ours_imports:>9.1f}{theirs_imports:>8.1f}"
+        f"{ours_mb:>13.1f}{theirs_mb:>8.1f}"
+    )
+
+
+def memory_table(X, args):
+    """``--memory-only``: the memory columns alone, without the timings."""
+    print(
+        f"N={args.n_samples} d={args.n_features} K={args.n_components} "
+        f"dtype={args.dtype} iterations={args.n_iter + 1} threads={args.threads} "
+        f"X={X.nbytes / 2**20:.1f} MiB"
+    )
+    header = f"{'type':<10}{MEMORY_HEADER}"
+    print(header)
+    print("-" * len(header))
+    with threadpool_limits(limits=args.threads):
+        for covariance_type in args.types.split(","):
+            init = initial_parameters(X, args.n_components, covariance_type)
+            print(
+                f"{covariance_type:<10}{memory_columns(X, covariance_type, init, args)}"
+            )
+    print(MEMORY_NOTE)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 from gmmlib.suffstats import (
     SufficientStatistics,
     covariances_from_cholesky,
-    m_step,
+    parameters_from_statistics,
     precisions_cholesky_from_precisions,
 )
 
@@ -101,7 +101,9 @@ def initial_parameters(model, X, initial, random_state, sample_weight=None):
     covariances = prec_chol = None
     if weights is None or means is None or precisions is None:
         stats = initial_statistics(model, X, random_state, sample_weight)
-        _, fit_means, covariances, prec_chol = m_step(stats, model.reg_covar)
+        _, fit_means, covariances, prec_chol = parameters_from_statistics(
+            stats, model.reg_covar
+        )
         if weights is None:
             nk = stats.nk + 10 * np.finfo(X.dtype).eps
             weights = (nk / stats.total_weight).astype(X.dtype)

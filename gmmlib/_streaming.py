@@ -13,7 +13,11 @@ import warnings
 import numpy as np
 
 from gmmlib._validation import StarvedComponentWarning
-from gmmlib.suffstats import BlockEStep, m_step, stepwise_statistics
+from gmmlib.suffstats import (
+    BlockEStep,
+    parameters_from_statistics,
+    stepwise_statistics,
+)
 
 # partial_fit's watch on components that the stream stops feeding. Under the
 # current parameters a row drawn from the mixture gives component k the
@@ -68,7 +72,8 @@ def step(model, backend, X, sample_weight, params, centre):
         rho = (t + model.learning_offset) ** -model.learning_decay
         running = stepwise_statistics(model._stream_statistics, batch, rho)
         starved = _starved_batches(model._starved_batches, weights, batch)
-    return t, batch, running, starved, m_step(running, model.reg_covar)
+    new_params = parameters_from_statistics(running, model.reg_covar)
+    return t, batch, running, starved, new_params
 
 
 def _starved_batches(previous, weights, batch):

@@ -8,14 +8,8 @@ user's mistake never surfaces as a numpy traceback or as NaN further down.
 import warnings
 
 import numpy as np
-import scipy.linalg
 
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-
-_COLLAPSE_HINT = (
-    "a component may have collapsed onto too few points: increase reg_covar "
-    "(e.g. 1e-6), use fewer components, or scale the data"
-)
+from gmmlib import covariance as _covariance
 
 
 def float_dtype(*arrays):
@@ -157,30 +151,14 @@ def check_means(means, n_components=None, n_features=None, dtype=None):
 
 
 def check_covariance_type(covariance_type):
-    """Validate ``covariance_type`` against scikit-learn's four names."""
-    if covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(
-            f"covariance_type must be one of {COVARIANCE_TYPES}; got "
-            f"{covariance_type!r}."
-        )
-    return covariance_type
-
-
-def check_symmetric(matrix, name):
-    """Raise unless ``matrix`` (d, d) is symmetric up to rounding."""
-    scale = float(np.max(np.abs(matrix))) if matrix.size else 0.0
-    tol = float(np.sqrt(np.finfo(matrix.dtype).eps)) * max(scale, 1e-300)
-    if np.max(np.abs(matrix - matrix.T)) > tol:
-        raise ValueError(
-            f"{name} is not symmetric; a covariance matrix must equal its "
-            f"transpose. Symmetrise it with ({name} + {name}.T) / 2, or, to "
-            "differentiate numerically with respect to a covariance, use "
-            "gmmlib.numdiff.matrix_gradient(..., symmetric=True)."
-        )
+    """Validate ``covariance_type`` against the registered models' names."""
+    return _covariance.get(covariance_type).name
 
 
 def cholesky_or_raise(matrix, name):
     """Lower Cholesky factor of a symmetric matrix, or a ValueError naming it.
+
+    :func:`gmmlib.covariance.lower_factor`, the one check of given matrices.
 
     Parameters
     ----------
@@ -193,13 +171,7 @@ def cholesky_or_raise(matrix, name):
     L : ndarray of shape (d, d)
         Lower triangular with ``L @ L.T == matrix``.
     """
-    check_symmetric(matrix, name)
-    try:
-        return scipy.linalg.cholesky(matrix, lower=True, check_finite=False)
-    except np.linalg.LinAlgError:
-        raise ValueError(
-            f"{name} is not positive definite (Cholesky failed); {_COLLAPSE_HINT}."
-        ) from None
+    return _covariance.lower_factor(matrix, name)
 
 
 def check_square(matrix, name):
@@ -260,44 +232,13 @@ def check_covariances(
     cholesky : ndarray of shape (n_components, n_features, n_features)
         Their lower Cholesky factors.
     """
-    check_covariance_type(covariance_type)
+    model = _covariance.get(covariance_type)
     covariances = _as_float_array(covariances, "covariances", dtype)
-    K, d = n_components, n_features
-    expected = {
-        "full": (K, d, d),
-        "tied": (d, d),
-        "diag": (K, d),
-        "spherical": (K,),
-    }[covariance_type]
-    if covariances.shape != expected:
-        raise ValueError(
-            f"covariances with covariance_type={covariance_type!r} must have shape "
-            f"{expected} for {K} components and {d} features; got shape "
-            f"{covariances.shape}."
-        )
-    _check_finite(covariances, "covariances")
-    if covariance_type in ("diag", "spherical"):
-        if np.any(covariances <= 0):
-            index = tuple(int(i) for i in np.argwhere(covariances <= 0)[0])
-            raise ValueError(
-                f"covariances{list(index)} = {covariances[index]:g} is not a "
-                f"positive variance; {_COLLAPSE_HINT}."
-            )
-        variances = np.broadcast_to(
-            covariances if covariance_type == "diag" else covariances[:, None], (K, d)
-        )
-        full = variances[:, :, None] * np.eye(d, dtype=covariances.dtype)
-        return full, np.sqrt(full)  # a diagonal matrix's Cholesky factor
-    if covariance_type == "tied":
-        L = cholesky_or_raise(covariances, "covariances")
-        return (
-            np.broadcast_to(covariances, (K, d, d)),
-            np.broadcast_to(L, (K, d, d)),
-        )
-    cholesky = np.empty_like(covariances)
-    for k in range(K):
-        cholesky[k] = cholesky_or_raise(covariances[k], f"covariances[{k}]")
-    return covariances, cholesky
+    factors = model.check(covariances, n_components, n_features, "covariances")
+    return (
+        model.to_full(covariances, n_components, n_features),
+        model.to_full(factors, n_components, n_features),
+    )
 
 
 def check_resp(resp, n_samples=None, dtype=None):
@@ -452,33 +393,12 @@ def check_sample_weight(sample_weight, n_samples):
     return array
 
 
-def singular_to_working_precision(factor, covariance):
-    """Whether a covariance whose Cholesky factorisation succeeded is singular.
-
-    A rank-deficient covariance can pass Cholesky with a pivot at rounding
-    level; its inverse is then noise. Relative to the largest variance, a
-    squared pivot below d * eps means numerically singular.
-
-    Parameters
-    ----------
-    factor : ndarray of shape (d, d)
-        The Cholesky factor (either triangle) of ``covariance``.
-    covariance : ndarray of shape (d, d)
-
-    Returns
-    -------
-    bool
-    """
-    eps = np.finfo(covariance.dtype).eps
-    pivot = np.min(np.diag(factor)) ** 2
-    return bool(pivot <= covariance.shape[0] * eps * np.max(np.diag(covariance)))
-
-
 class DegenerateComponentWarning(UserWarning):
     """An M-step found a component that has lost all its responsibility.
 
-    Issued by `gmmlib.em.m_step`, `gmmlib.suffstats.m_step` and so
-    by `gmmlib.GaussianMixture.fit` and `partial_fit`, when a
+    Issued by `gmmlib.em.m_step`,
+    `gmmlib.suffstats.parameters_from_statistics` and so by
+    `gmmlib.GaussianMixture.fit` and `partial_fit`, when a
     component's soft count is at most ten machine epsilons of the working
     type (chapter 7, "A component that loses all its responsibility", says
     why). The message names the components, what the M-step did with them and
@@ -502,7 +422,7 @@ def lost_responsibility(nk, dtype):
     """The components whose soft count :math:`N_k` is at most ``10 * eps``.
 
     ``10 * eps`` (of ``dtype``) is what the engine's M-step
-    (:func:`gmmlib.suffstats.m_step`) adds to every :math:`N_k`, as
+    (:func:`gmmlib.suffstats.parameters_from_statistics`) adds to every :math:`N_k`, as
     scikit-learn does; at or below it the addition outweighs the component's
     own count, so its update no longer describes any data (chapter 7, "A
     component that loses all its responsibility"). The threshold is absolute,
@@ -526,10 +446,11 @@ def lost_responsibility(nk, dtype):
 def report_lost_components(lost, dtype, reg_covar, covariance_type, stacklevel=3):
     """Warn that the M-step resets the components ``lost``; raise if it cannot.
 
-    Both M-steps (:func:`gmmlib.em.m_step` and :func:`gmmlib.suffstats.m_step`)
-    give such a component the mean 0 and (unless ``covariance_type`` is
-    'tied') the covariance ``reg_covar * I``, scikit-learn's result for a
-    component without responsibility. With ``reg_covar == 0`` that covariance
+    Both M-steps (:func:`gmmlib.em.m_step` and
+    :func:`gmmlib.suffstats.parameters_from_statistics`) give such a
+    component the mean 0 and (unless ``covariance_type`` is 'tied') the
+    covariance ``reg_covar * I``, scikit-learn's result for a component
+    without responsibility. With ``reg_covar == 0`` that covariance
     is singular, and a ``ValueError`` says so instead.
 
     Parameters
@@ -538,7 +459,8 @@ def report_lost_components(lost, dtype, reg_covar, covariance_type, stacklevel=3
         From :func:`lost_responsibility`, not empty.
     dtype : numpy dtype
     reg_covar : float
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    covariance_type : str
+        A registered model's name; a shared covariance (``'tied'``) is kept.
     stacklevel : int
         Passed to :func:`warnings.warn`.
 
@@ -560,13 +482,14 @@ def report_lost_components(lost, dtype, reg_covar, covariance_type, stacklevel=3
         "reset component overlaps the data), or use a prior that keeps every "
         "component (e.g. sklearn.mixture.BayesianGaussianMixture)."
     )
-    if covariance_type != "tied" and reg_covar == 0:
+    shared = _covariance.get(covariance_type).shared
+    if not shared and reg_covar == 0:
         raise ValueError(
             f"Fitting the mixture failed: {happened} With reg_covar=0 the M-step "
             f"has no covariance to give them (0 * I is singular). {todo}"
         )
     reset = "their mean to 0"
-    if covariance_type != "tied":
+    if not shared:
         reset += f" and their covariance to reg_covar * I = {reg_covar:g} * I"
     warnings.warn(
         f"{happened[0].upper()}{happened[1:]} The M-step sets {reset}, as "

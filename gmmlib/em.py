@@ -31,8 +31,9 @@ from gmmlib._validation import (
     float_dtype,
     lost_responsibility,
     report_lost_components,
-    singular_to_working_precision,
 )
+from gmmlib.covariance import get as _model
+from gmmlib.covariance import pivots_singular
 from gmmlib.gaussian import _log_pdf_cholesky
 
 __all__ = [
@@ -49,20 +50,26 @@ __all__ = [
 ]
 
 
-# Covariance shapes with fewer parameters, to suggest when a component collapses.
-_SIMPLER_TYPES = {
-    "full": "'diag' or 'spherical'",
-    "tied": "'diag' or 'spherical'",
-    "diag": "'spherical'",
-}
+# The shapes whose M-steps chapters 4 and 6 derive and this module writes out;
+# gmmlib.covariance may register more, whose M-step is their model's update.
+_DERIVED_SHAPES = ("full", "tied", "diag", "spherical")
+
+
+def _check_derived_shape(covariance_type):
+    """The name, if this module writes out its M-step; else a ValueError."""
+    name = check_covariance_type(covariance_type)
+    if name not in _DERIVED_SHAPES:
+        raise ValueError(
+            f"gmmlib.em writes out the M-steps of {_DERIVED_SHAPES} (chapters 4 "
+            f"and 6); for covariance_type={name!r} use "
+            f"gmmlib.covariance.get({name!r}).update."
+        )
+    return name
 
 
 def _collapse_fix(covariance_type):
-    """What to try when an updated covariance is singular."""
-    fix = "increase reg_covar (e.g. 1e-6), use fewer components"
-    if covariance_type in _SIMPLER_TYPES:
-        fix += f", or use covariance_type={_SIMPLER_TYPES[covariance_type]}"
-    return fix
+    """What to try when an updated covariance is singular (the model says)."""
+    return _model(covariance_type).collapse_hint()
 
 
 def _check_parameters(X, weights, means, covariances, covariance_type):
@@ -390,7 +397,7 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
         If a component has N_k = 0, or an updated covariance is not positive
         definite (its weighted points do not span the space: a collapse).
     """
-    check_covariance_type(covariance_type)
+    _check_derived_shape(covariance_type)
     reg_covar = check_reg_covar(reg_covar)
     X, resp = _check_X_resp(X, resp)
     n_components = resp.shape[1]
@@ -560,7 +567,8 @@ def _check_positive_definite(covariance, what, nk, covariance_type):
     except np.linalg.LinAlgError:
         factor = None
     else:
-        if singular_to_working_precision(factor, covariance):
+        # each pivot against its own variance (scale invariant)
+        if pivots_singular(factor, covariance):
             problem = f"{what} is singular to working precision"
             factor = None
     if factor is None:
@@ -580,7 +588,8 @@ def m_step(X, resp, covariance_type="full", reg_covar=0.0):
 
     A component with N_k ≤ 10 eps (of the working type) has lost all its
     responsibility: its update is not defined, or describes no data. As the
-    engine's M-step (:func:`gmmlib.suffstats.m_step`) and scikit-learn do, it
+    engine's M-step (:func:`gmmlib.suffstats.parameters_from_statistics`) and
+    scikit-learn do, it
     gets the mean 0 and the covariance ``reg_covar * I`` (its weight stays
     N_k / N), with a ``gmmlib.DegenerateComponentWarning``; with
     ``reg_covar == 0`` a ``ValueError``. Chapter 7, "A component that loses
@@ -607,7 +616,7 @@ def m_step(X, resp, covariance_type="full", reg_covar=0.0):
         If an updated covariance is not positive definite, or a component
         lost its responsibility while ``reg_covar == 0``.
     """
-    check_covariance_type(covariance_type)
+    _check_derived_shape(covariance_type)
     reg_covar = check_reg_covar(reg_covar)
     resp = check_resp(resp)
     weights = update_weights(resp)

@@ -17,17 +17,21 @@ import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.validation import check_is_fitted
 
-from gmmlib import _backend, _initialisation, _streaming, _threads
+from gmmlib import _backend, _initialisation, _streaming, _threads, covariance
 from gmmlib._validation import StarvedComponentWarning, check_sample_weight_total
 from gmmlib._verbose import Progress
 from gmmlib.suffstats import (
     BlockEStep,
-    m_step,
+    normalise_log_prob,
+    parameters_from_statistics,
     precisions_from_cholesky,
-    responsibilities,
 )
 
 __all__ = ["GaussianMixture", "StarvedComponentWarning"]
@@ -42,7 +46,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     a relative 1e-6) and the same number of iterations. The EM iteration is
     gmmlib's own: one pass over row blocks, merging the blocks'
     `gmmlib.suffstats.SufficientStatistics` (eq-merge), then the
-    M-step (`gmmlib.suffstats.m_step`). Each block goes through
+    M-step (`gmmlib.suffstats.parameters_from_statistics`). Each block goes through
     `gmmlib.suffstats.BlockEStep`: two loops compiled by numba walk its
     rows in tiles of 256 to 1024, the first forming every component's
     whitened residuals and log-densities, the second, after NumPy's
@@ -200,7 +204,8 @@ default='kmeans'
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "covariance_type": [StrOptions({"full", "tied", "diag", "spherical"})],
+        # the registry's live view of the names: a registered model is accepted
+        "covariance_type": [StrOptions(covariance.MODELS.keys())],
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "reg_covar": [Interval(Real, 0.0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
@@ -431,7 +436,7 @@ default='kmeans'
             previous = lower_bound
             estep = BlockEStep(*_estep_arguments(params), self.covariance_type, centre)
             stats = backend.statistics(X, estep, sample_weight)
-            params = m_step(stats, self.reg_covar, warned)
+            params = parameters_from_statistics(stats, self.reg_covar, warned)
             lower_bound = stats.log_likelihood / stats.total_weight
             lower_bounds.append(lower_bound)
             if history is not None:
@@ -617,23 +622,9 @@ default='kmeans'
                 ensure_2d=False,
                 allow_nd=True,
             ).astype(X.dtype)
-            shapes = {
-                "full": (
-                    (n_components, n_features, n_features),
-                    "(n_components, n_features, n_features)",
-                ),
-                "tied": ((n_features, n_features), "(n_features, n_features)"),
-                "diag": ((n_components, n_features), "(n_components, n_features)"),
-                "spherical": ((n_components,), "(n_components,)"),
-            }
-            shape, text = shapes[self.covariance_type]
-            _check_shape(
-                precisions,
-                shape,
-                f"precisions_init (covariance_type={self.covariance_type!r})",
-                text,
+            covariance.get(self.covariance_type).check(
+                precisions, n_components, n_features, "precisions_init", "precision"
             )
-            _check_positive_definite(precisions, self.covariance_type)
         return weights, means, precisions
 
     # -- parameters -----------------------------------------------------------
@@ -771,34 +762,38 @@ default='kmeans'
         Parameters
         ----------
         n_samples : int, default=1
+            How many rows to draw, at least 1.
 
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
         y : ndarray of shape (n_samples,)
             The component each row was drawn from.
+
+        Raises
+        ------
+        InvalidParameterError
+            (a ValueError and a TypeError) if ``n_samples`` is not an int of
+            at least 1; a bool, a float such as 2.0 or None is refused.
         """
         check_is_fitted(self)
-        if n_samples < 1:
-            raise ValueError(
-                f"Invalid value for 'n_samples': {n_samples}. The sampling "
-                "requires at least one sample."
+        if (
+            isinstance(n_samples, bool)
+            or not isinstance(n_samples, Integral)
+            or n_samples < 1
+        ):
+            raise InvalidParameterError(
+                "The 'n_samples' parameter of GaussianMixture.sample must be an "
+                f"int of at least 1 (the number of rows to draw); got "
+                f"{n_samples!r} of type {type(n_samples).__name__}. Pass a whole "
+                "number, e.g. sample(100)."
             )
         rng = check_random_state(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_.astype(np.float64))
         n_features = self.means_.shape[1]
-        if self.covariance_type == "full":
-            factors = np.linalg.cholesky(self.covariances_)
-        elif self.covariance_type == "tied":
-            factors = np.broadcast_to(
-                np.linalg.cholesky(self.covariances_),
-                (self.n_components, n_features, n_features),
-            )
-        else:
-            scale = np.sqrt(self.covariances_)
-            if self.covariance_type == "spherical":
-                scale = np.repeat(scale[:, None], n_features, axis=1)
-            factors = scale[:, None, :] * np.eye(n_features)
+        factors = covariance.get(self.covariance_type).sampling_factors(
+            self.covariances_, self.n_components, n_features
+        )
         parts = [
             mean + rng.standard_normal((count, n_features)) @ factor.T
             for mean, factor, count in zip(self.means_, factors, counts, strict=True)
@@ -811,12 +806,8 @@ default='kmeans'
         """Free parameters: means, covariances and K - 1 weights."""
         n_features = self.means_.shape[1]
         K = self.n_components
-        covariance_parameters = {
-            "full": K * n_features * (n_features + 1) / 2,
-            "tied": n_features * (n_features + 1) / 2,
-            "diag": K * n_features,
-            "spherical": K,
-        }[self.covariance_type]
+        model = covariance.get(self.covariance_type)
+        covariance_parameters = model.n_parameters(K, n_features)
         return int(covariance_parameters + K * n_features + K - 1)
 
     def _weighted_log_likelihood(self, X, sample_weight):
@@ -889,31 +880,10 @@ def _check_shape(array, shape, name, text):
         )
 
 
-def _check_positive_definite(precisions, covariance_type):
-    """Raise unless the precisions are (symmetric) positive definite."""
-    if covariance_type in ("diag", "spherical"):
-        if np.any(precisions <= 0):
-            raise ValueError(
-                f"precisions_init (covariance_type={covariance_type!r}) must be "
-                "positive: pass inverse variances, all > 0."
-            )
-        return
-    stack = precisions if covariance_type == "full" else precisions[None]
-    for k, matrix in enumerate(stack):
-        symmetric = np.allclose(matrix, matrix.T)
-        if not symmetric or np.linalg.eigvalsh(matrix).min() <= 0:
-            where = f"[{k}]" if covariance_type == "full" else ""
-            raise ValueError(
-                f"precisions_init{where} (covariance_type={covariance_type!r}) must "
-                "be symmetric positive definite: pass the inverse of a covariance "
-                "matrix."
-            )
-
-
 def _labels_and_log_norm(estep, block):
     weighted = estep.weighted_log_prob(block)
     labels = weighted.argmax(axis=1)
-    _, log_norm = responsibilities(weighted)
+    _, log_norm = normalise_log_prob(weighted)
     return np.stack([labels, log_norm], axis=1)
 
 
@@ -922,8 +892,8 @@ def _labels(estep, block):
 
 
 def _log_norm(estep, block):
-    return responsibilities(estep.weighted_log_prob(block))[1]
+    return normalise_log_prob(estep.weighted_log_prob(block))[1]
 
 
 def _resp(estep, block):
-    return responsibilities(estep.weighted_log_prob(block))[0]
+    return normalise_log_prob(estep.weighted_log_prob(block))[0]

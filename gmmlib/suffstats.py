@@ -6,7 +6,7 @@ current parameters, yields a :class:`SufficientStatistics`: the soft counts
 the block's log-likelihood. Merging two of them (:meth:`SufficientStatistics.merge`,
 Chan, Golub & LeVeque's pairwise update) is associative, so blocks can be
 reduced in any tree shape: sequentially here, in parallel threads, or by Dask.
-:func:`m_step` turns merged statistics into new parameters.
+:func:`parameters_from_statistics` turns merged statistics into new parameters.
 
 A block is processed by a :class:`BlockEStep`, built once per iteration from
 the parameters: two loops compiled by numba walk the block in
@@ -46,32 +46,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
-from gmmlib import _kernels, _threads
-from gmmlib._validation import (
-    lost_responsibility,
-    report_lost_components,
-    singular_to_working_precision,
-)
-
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-
-_COLLAPSE_MESSAGE = (
-    "Fitting the mixture failed: the covariance of component(s) {which} is not "
-    "positive definite even after adding reg_covar={reg_covar:g} to its diagonal "
-    "(a component collapsed onto a single point or onto a lower-dimensional "
-    "subspace of the data). Try to decrease n_components, increase reg_covar, "
-    "remove duplicated points, or scale the input data."
-)
-
-
-def _validate_covariance_type(covariance_type):
-    if covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(
-            f"covariance_type must be one of {COVARIANCE_TYPES}, "
-            f"got {covariance_type!r}."
-        )
+from gmmlib import _kernels, _threads, covariance
+from gmmlib._validation import lost_responsibility, report_lost_components
 
 
 @dataclass(eq=False)  # fields are arrays: no elementwise __eq__
@@ -95,7 +72,8 @@ class SufficientStatistics:
         Weighted scatter about ``means``,
         :math:`\\sum_n γ_{nk} (x_n - m_k)(x_n - m_k)^T`: shape
         (n_components, n_features, n_features) for 'full' and 'tied' (per
-        component; pooled by :func:`m_step`), only its diagonal, shape
+        component; pooled by :func:`parameters_from_statistics`), only its
+        diagonal, shape
         (n_components, n_features), for 'diag' and 'spherical'.
     log_likelihood : float
         :math:`\\sum_n w_n \\ln \\sum_k π_k N(x_n | μ_k, Σ_k)` over the rows
@@ -122,11 +100,11 @@ class SufficientStatistics:
     @classmethod
     def empty(cls, n_components, n_features, covariance_type, dtype=np.float64):
         """The statistics of no rows: the identity of :meth:`merge`."""
-        _validate_covariance_type(covariance_type)
+        diagonal = covariance.get(covariance_type).diagonal
         shape = (
-            (n_components, n_features, n_features)
-            if covariance_type in ("full", "tied")
-            else (n_components, n_features)
+            (n_components, n_features)
+            if diagonal
+            else (n_components, n_features, n_features)
         )
         return cls(
             covariance_type,
@@ -165,7 +143,7 @@ class SufficientStatistics:
         -------
         SufficientStatistics
         """
-        _validate_covariance_type(covariance_type)
+        wide = not covariance.get(covariance_type).diagonal
         X = np.asarray(X)
         resp = np.asarray(resp, dtype=X.dtype)
         total_weight = None
@@ -178,7 +156,6 @@ class SufficientStatistics:
         n_features = X.shape[1]
         nk = resp.sum(axis=0)
         moved = np.zeros((n_components, n_features), X.dtype)
-        wide = covariance_type in ("full", "tied")
         scatter = np.zeros(
             (n_components, n_features, n_features) if wide else moved.shape, X.dtype
         )
@@ -221,7 +198,7 @@ class SufficientStatistics:
         -------
         SufficientStatistics
         """
-        _validate_covariance_type(covariance_type)
+        wide = not covariance.get(covariance_type).diagonal
         X = np.asarray(X)
         labels = np.asarray(labels)
         n_features = X.shape[1]
@@ -239,7 +216,6 @@ class SufficientStatistics:
             counts = np.bincount(labels[assigned], minlength=n_components)
         nk = counts.astype(X.dtype)
         moved = np.zeros((n_components, n_features), X.dtype)
-        wide = covariance_type in ("full", "tied")
         scatter = np.zeros(
             (n_components, n_features, n_features) if wide else moved.shape, X.dtype
         )
@@ -407,13 +383,16 @@ def stepwise_statistics(running, batch, rho):
 def precisions_cholesky_from_covariances(covariances, covariance_type, reg_covar=0.0):
     """Upper-triangular ``U`` with ``U @ U.T`` the inverse of each covariance.
 
+    The model's :meth:`~gmmlib.covariance.CovarianceModel.precisions_cholesky`.
+
     Parameters
     ----------
     covariances : ndarray
         (n_components, n_features, n_features) for 'full', (n_features,
         n_features) for 'tied', (n_components, n_features) for 'diag',
         (n_components,) for 'spherical'.
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    covariance_type : str
+        A name of :func:`gmmlib.covariance.names`.
     reg_covar : float
         Only quoted in the error message.
 
@@ -424,68 +403,26 @@ def precisions_cholesky_from_covariances(covariances, covariance_type, reg_covar
     Raises
     ------
     ValueError
-        If a covariance is not positive definite.
+        If a covariance is not positive definite, or singular to working
+        precision (each pivot against its own variance).
     """
-    covariances = np.asarray(covariances)
-    if covariance_type in ("full", "tied"):
-        stack = covariances if covariance_type == "full" else covariances[None]
-        out = np.empty_like(stack)
-        eye = np.eye(stack.shape[-1], dtype=stack.dtype)
-        try:  # all K at once; one by one only to name the failures
-            factors = list(np.linalg.cholesky(stack))
-        except np.linalg.LinAlgError:
-            factors = []
-            for cov in stack:
-                try:
-                    factors.append(np.linalg.cholesky(cov))
-                except np.linalg.LinAlgError:
-                    factors.append(None)
-        bad = []
-        for k, (cov, chol) in enumerate(zip(stack, factors, strict=True)):
-            # a pivot at rounding level passes Cholesky but leaves the
-            # covariance singular to working precision (as in gmmlib.em)
-            if (
-                chol is None
-                or not np.all(np.isfinite(chol))
-                or np.any(np.diagonal(chol) <= 0)
-                or singular_to_working_precision(chol, cov)
-            ):
-                bad.append(k)
-                continue
-            out[k] = solve_triangular(chol, eye, lower=True, check_finite=False).T
-        if bad:
-            which = "tied" if covariance_type == "tied" else bad
-            raise ValueError(_COLLAPSE_MESSAGE.format(which=which, reg_covar=reg_covar))
-        return out if covariance_type == "full" else out[0]
-    not_positive = ~(covariances > 0) | ~np.isfinite(covariances)
-    if np.any(not_positive):
-        bad = np.flatnonzero(not_positive.reshape(len(covariances), -1).any(axis=1))
-        raise ValueError(
-            _COLLAPSE_MESSAGE.format(which=bad.tolist(), reg_covar=reg_covar)
-        )
-    return (1 / np.sqrt(covariances)).astype(covariances.dtype)
+    return covariance.get(covariance_type).precisions_cholesky(covariances, reg_covar)
 
 
 def precisions_cholesky_from_precisions(precisions, covariance_type):
     """Upper-triangular ``U`` with ``U @ U.T == precisions`` (per component).
 
-    For a matrix P, the Cholesky factor L of the reversed matrix J P J gives
-    U = J L J (J reverses rows and columns).
-
     Parameters
     ----------
     precisions : ndarray, shape as in :func:`precisions_cholesky_from_covariances`
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    covariance_type : str
 
     Returns
     -------
     precisions_cholesky : ndarray, same shape
     """
-    precisions = np.asarray(precisions)
-    if covariance_type in ("full", "tied"):
-        reversed_ = precisions[..., ::-1, ::-1]
-        return np.ascontiguousarray(np.linalg.cholesky(reversed_)[..., ::-1, ::-1])
-    return np.sqrt(precisions)
+    model = covariance.get(covariance_type)
+    return model.precisions_cholesky_from_precisions(np.asarray(precisions))
 
 
 def precisions_from_cholesky(precisions_cholesky, covariance_type):
@@ -494,15 +431,13 @@ def precisions_from_cholesky(precisions_cholesky, covariance_type):
     Parameters
     ----------
     precisions_cholesky : ndarray
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    covariance_type : str
 
     Returns
     -------
     precisions : ndarray, same shape
     """
-    if covariance_type in ("full", "tied"):
-        return precisions_cholesky @ np.swapaxes(precisions_cholesky, -1, -2)
-    return precisions_cholesky**2
+    return covariance.get(covariance_type).precisions_from_cholesky(precisions_cholesky)
 
 
 def covariances_from_cholesky(precisions_cholesky, covariance_type):
@@ -511,30 +446,28 @@ def covariances_from_cholesky(precisions_cholesky, covariance_type):
     Parameters
     ----------
     precisions_cholesky : ndarray
-    covariance_type : {'full', 'tied', 'diag', 'spherical'}
+    covariance_type : str
 
     Returns
     -------
     covariances : ndarray, same shape
     """
-    if covariance_type in ("full", "tied"):
-        stack = precisions_cholesky.reshape((-1,) + precisions_cholesky.shape[-2:])
-        eye = np.eye(stack.shape[-1], dtype=stack.dtype)
-        inverse = np.stack([solve_triangular(u, eye, lower=False) for u in stack])
-        covariances = np.swapaxes(inverse, -1, -2) @ inverse
-        return covariances.reshape(precisions_cholesky.shape)
-    return 1 / precisions_cholesky**2
+    return covariance.get(covariance_type).covariances_from_cholesky(
+        precisions_cholesky
+    )
 
 
-def m_step(stats, reg_covar, warned=None):
+def parameters_from_statistics(stats, reg_covar, warned=None):
     """New parameters from merged sufficient statistics.
 
     The weights are :math:`N_k / N` (:eq:`eq-pi-new`), the means the
     statistics' weighted means (:eq:`eq-mu-new`) and the covariances the
-    weighted scatter over :math:`N_k` (:eq:`eq-sigma-new`; pooled for
+    model's M-step (:meth:`gmmlib.covariance.CovarianceModel.update`: the
+    weighted scatter over :math:`N_k`, :eq:`eq-sigma-new`; pooled for
     :eq:`eq-sigma-tied`, its diagonal for :eq:`eq-sigma-diag`, the mean of
-    the diagonal for :eq:`eq-sigma-spherical`), plus ``reg_covar`` on the
-    diagonal. This is the one place ``reg_covar`` is added. As in
+    the diagonal for :eq:`eq-sigma-spherical`), with ``reg_covar`` entering
+    each scatter as :math:`W_k + \\varepsilon N_k I`
+    (:eq:`eq-reg-covar-scatter`), the one place it is added. As in
     scikit-learn, :math:`N_k` gets ``10 * eps`` so an empty component stays
     finite. A component with :math:`N_k \\le` ``10 * eps`` has lost all its
     responsibility (``gmmlib._validation.lost_responsibility``): it gets
@@ -574,40 +507,24 @@ def m_step(stats, reg_covar, warned=None):
     weights = nk / nk.sum()
     # means are weighted averages; scale by N_k / (N_k + 10 eps) like sklearn
     means = stats.means * (stats.nk / nk)[:, None]
-    n_features = means.shape[1]
-    ctype = stats.covariance_type
-    if ctype == "full":
-        covariances = stats.scatter / nk[:, None, None]
-        covariances[:, np.arange(n_features), np.arange(n_features)] += reg_covar
-    elif ctype == "tied":
-        covariances = stats.scatter.sum(axis=0) / nk.sum()
-        covariances.flat[:: n_features + 1] += reg_covar
-    elif ctype == "diag":
-        covariances = stats.scatter / nk[:, None] + reg_covar
-    else:
-        covariances = stats.scatter.mean(axis=1) / nk + reg_covar
-    covariances = covariances.astype(dtype, copy=False)
+    model = covariance.get(stats.covariance_type)
+    covariances = model.update(nk, stats.scatter, reg_covar).astype(dtype, copy=False)
     lost = lost_responsibility(stats.nk, dtype)
     if lost.size:
         new = [k for k in lost if warned is None or k not in warned]
         if new or reg_covar == 0:
-            report_lost_components(new or lost, dtype, reg_covar, ctype)
+            report_lost_components(new or lost, dtype, reg_covar, model.name)
         if warned is not None:
             warned.update(new)
         means[lost] = 0
-        if ctype == "full":
-            covariances[lost] = reg_covar * np.eye(n_features, dtype=dtype)
-        elif ctype != "tied":
-            covariances[lost] = reg_covar
+        covariances = model.reset(covariances, lost, reg_covar)
     if not (np.all(np.isfinite(means)) and np.all(np.isfinite(covariances))):
         raise ValueError(
             "The M-step produced non-finite parameters: the data or the "
             "responsibilities overflowed. Scale the input data, or pass float64 "
             "data instead of float32."
         )
-    precisions_cholesky = precisions_cholesky_from_covariances(
-        covariances, ctype, reg_covar
-    )
+    precisions_cholesky = model.precisions_cholesky(covariances, reg_covar)
     return weights.astype(dtype), means.astype(dtype), covariances, precisions_cholesky
 
 
@@ -666,7 +583,7 @@ class BlockEStep:
         centre=None,
         dtype=None,
     ):
-        _validate_covariance_type(covariance_type)
+        model = covariance.get(covariance_type)
         dtype = np.dtype(dtype or np.asarray(means).dtype)
         means = np.asarray(means, dtype)
         weights = np.asarray(weights, dtype)
@@ -682,16 +599,14 @@ class BlockEStep:
         # the previous means relative to the centre: the shift of the scatter
         self.shift = np.ascontiguousarray(means - self.centre)
         K, d = n_components, n_features
-        self._diagonal = covariance_type in ("diag", "spherical")
+        self._diagonal = model.diagonal
         with np.errstate(divide="ignore"):
             log_weights = np.log(weights.astype(np.float64))
         # F_k (eq-stacked-product): U_k over the row -b_k U_k, scaled by
         # sqrt(1/2) so that the squared norms are the -log-density terms
         factors = np.zeros((K, d + 1, d), dtype)
         diagonal_entries = (
-            np.diagonal(prec_chol, axis1=-2, axis2=-1)
-            if covariance_type in ("full", "tied")
-            else prec_chol
+            prec_chol if model.diagonal else np.diagonal(prec_chol, axis1=-2, axis2=-1)
         )
         if not np.all(np.isfinite(prec_chol)) or np.any(diagonal_entries <= 0):
             raise ValueError(
@@ -700,7 +615,7 @@ class BlockEStep:
                 "precision, as precisions_cholesky_from_covariances returns); got "
                 "a non-finite or non-positive diagonal entry."
             )
-        if covariance_type in ("full", "tied") and np.any(np.tril(prec_chol, -1) != 0):
+        if not model.diagonal and np.any(np.tril(prec_chol, -1) != 0):
             raise ValueError(
                 "precisions_cholesky must be upper triangular (U with U @ U.T = "
                 "precision, as precisions_cholesky_from_covariances returns); got "
@@ -708,22 +623,14 @@ class BlockEStep:
                 "L @ L.T = precision, pass precisions_cholesky_from_precisions"
                 "(precision, covariance_type) instead."
             )
-        if covariance_type in ("full", "tied"):
-            stacked = (
-                prec_chol
-                if covariance_type == "full"
-                else np.broadcast_to(prec_chol, (K, d, d))
-            )
+        # one U_k per component in the model's layout (a view for 'tied')
+        stacked = model.expand(prec_chol, K, d)
+        if model.diagonal:
+            log_det = np.log(stacked).sum(axis=1)
+            factors[:, np.arange(d), np.arange(d)] = stacked
+        else:
             log_det = np.log(np.diagonal(stacked, axis1=1, axis2=2)).sum(axis=1)
             factors[:, :d] = stacked
-        else:
-            diagonals = (
-                prec_chol
-                if covariance_type == "diag"
-                else np.repeat(prec_chol[:, None], d, axis=1)
-            )
-            log_det = np.log(diagonals).sum(axis=1)
-            factors[:, np.arange(d), np.arange(d)] = diagonals
         factors[:, d] = -np.einsum("kd,kde->ke", self.shift, factors[:, :d])
         factors *= math.sqrt(0.5)
         self._factors = factors
@@ -929,7 +836,7 @@ def _responsibilities_t(log_prob_t):
     return log_prob_t, top + np.log(total)
 
 
-def responsibilities(weighted_log_prob):
+def normalise_log_prob(weighted_log_prob):
     """Responsibilities and per-row log-likelihood, computed in log space.
 
     One exponential per entry: :math:`γ_{nk} = e^{w_{nk} - m_n} / \\sum_j

@@ -695,9 +695,208 @@ def mathjax_dir() -> Path | None:
     return path if (path / "tex-chtml.js").is_file() else None
 
 
+# ---------------------------------------------------------------------------
+# Does everything fit its column? (displays, code cells, the page itself)
+# ---------------------------------------------------------------------------
+
+#: A 1280 px desktop window less its ~15 px scroll bar, and a phone (iPhone 12
+#: to 15: 390 CSS px). The browser runs with --hide-scrollbars, so these are
+#: the viewport widths the page lays itself out in.
+DESKTOP_WIDTH = 1265
+PHONE_WIDTH = 390
+#: Sub-pixel rounding of scrollWidth / clientWidth and of the rectangles.
+FIT_TOLERANCE_PX = 1
+
+# Returns one record per display equation, code block and cell output of the
+# article, with the width its content needs and the width it has.
+_FIT_JS = r"""
+const snippet = (s, n = 60) => s.replace(/\s+/g, " ").trim().slice(0, n);
+const where = el => {
+  const sec = el.closest("article section[id]");
+  return sec ? "#" + sec.id : "";
+};
+const article = document.querySelector("article.bd-article") ||
+                document.querySelector(".bd-article") || document.body;
+const ar = article.getBoundingClientRect();
+const as = getComputedStyle(article);
+const column = {left: ar.left + parseFloat(as.paddingLeft),
+                right: ar.right - parseFloat(as.paddingRight)};
+const columnWidth = Math.round(column.right - column.left);
+// The TeX of each typeset display, to name the unlabelled ones.
+const texOf = new Map();
+if (window.MathJax && MathJax.startup && MathJax.startup.document) {
+  for (const item of MathJax.startup.document.math) {
+    if (item.typesetRoot) texOf.set(item.typesetRoot, item.math);
+  }
+}
+const scrolls = el => ["auto", "scroll"].includes(getComputedStyle(el).overflowX);
+const record = (kind, name, box, el) => {
+  // box: the element whose content must fit; el: what is named.
+  const r = box.getBoundingClientRect();
+  return {
+    kind, name, where: where(el),
+    need: Math.round(box.scrollWidth), have: Math.round(box.clientWidth),
+    needHeight: Math.round(box.scrollHeight), haveHeight: Math.round(box.clientHeight),
+    // The box itself must stay in the article's column.
+    spill: Math.round(Math.max(column.left - r.left, r.right - column.right, 0)),
+    scrolls: scrolls(box), column: columnWidth,
+  };
+};
+const out = [];
+for (const div of article.querySelectorAll("div.math")) {
+  const c = div.querySelector("mjx-container");
+  if (!c) continue;
+  const tex = texOf.get(c) || div.textContent;
+  const name = (div.id ? "#" + div.id + " " : "") + '"' + snippet(tex) + '"';
+  out.push(record("display", name, c, div));
+}
+let cellNo = 0;
+for (const cell of article.querySelectorAll("div.cell")) {
+  cellNo += 1;
+  const input = cell.querySelector("div.cell_input pre");
+  const first = input ? snippet(input.textContent.split("\n")[0], 50) : "";
+  const name = "code cell " + cellNo + ' "' + first + '"';
+  if (input) out.push(record("code cell input", name, input, cell));
+  for (const output of cell.querySelectorAll("div.cell_output")) {
+    out.push(record("code cell output", name, output, cell));
+    for (const pre of output.querySelectorAll("pre")) {
+      out.push(record("code cell output text", name, pre, cell));
+    }
+    for (const img of output.querySelectorAll("img")) {
+      out.push(record("code cell output image", name, img, cell));
+    }
+  }
+}
+// Code blocks outside cells (literalinclude, examples of the API page).
+for (const pre of article.querySelectorAll("pre")) {
+  if (pre.closest("div.cell")) continue;
+  const name = 'code block "' + snippet(pre.textContent.split("\n")[0], 50) + '"';
+  out.push(record("code block", name, pre, pre));
+}
+const doc = document.scrollingElement || document.documentElement;
+return {items: out, column: columnWidth, viewport: window.innerWidth,
+        pageWidth: Math.round(doc.scrollWidth)};
+"""
+
+
+# Two animation frames after the last change, so opened blocks are laid out.
+_SETTLE_JS = r"""
+const done = arguments[arguments.length - 1];
+setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(done)), 300);
+"""
+
+
+def set_viewport(driver, width: int, height: int = HEIGHT, *, mobile: bool = False):
+    """Lay pages out in a viewport of width x height CSS pixels."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+    )
+
+
+def measure_fit(driver, server: Server, page: str, width: int) -> dict:
+    """Open page at a viewport width and measure what its content needs.
+
+    Returns ``{"items": [...], "column": px, "viewport": px, "pageWidth": px}``:
+    one item per display equation (its ``mjx-container``), code cell input,
+    cell output (and the text and images in it) and code block outside cells,
+    each with ``need`` (scrollWidth), ``have`` (clientWidth), ``spill`` (how
+    far its box leaves the article's column) and ``scrolls`` (overflow-x auto
+    or scroll). The viewport is restored to WIDTH afterwards.
+    """
+    set_viewport(driver, width)
+    try:
+        driver.get(server.url(page))
+        waited = driver.execute_async_script(_WAIT_JS, MATHJAX_TIMEOUT_S * 1000)
+        if waited.get("error"):
+            raise RuntimeError(f"{page} at {width} px: {waited['error']}")
+        # Collapsed solutions and cells hold displays and code too: open them
+        # (their content has no width while closed) and let the layout settle.
+        driver.execute_script(_EXPAND_JS)
+        driver.execute_async_script(_SETTLE_JS)
+        return driver.execute_script(_FIT_JS)
+    finally:
+        set_viewport(driver, WIDTH)
+
+
+def overflows(measured: dict, *, scrolling_allowed: bool) -> list[str]:
+    """The items of ``measure_fit`` that do not fit, as readable lines.
+
+    Without ``scrolling_allowed`` (a desktop window) every item must fit its
+    box and its box the column. With it (a phone), an item wider than its box
+    passes if the box scrolls sideways by itself (overflow-x auto or scroll),
+    while the page as a whole must still not be wider than the viewport. A
+    display never passes if it is higher than its box (it would scroll up and
+    down, a scroll bar over the formula).
+    """
+    problems = []
+    tol = FIT_TOLERANCE_PX
+    for item in measured["items"]:
+        label = f"{item['kind']} {item['name']} (in {item['where'] or 'the page'})"
+        if item["spill"] > tol:
+            problems.append(
+                f"{label}: its box leaves the {item['column']} px column by "
+                f"{item['spill']} px"
+            )
+        if item["kind"] == "display" and item["needHeight"] > item["haveHeight"] + tol:
+            problems.append(
+                f"{label}: {item['needHeight']} px high in {item['haveHeight']} px "
+                "(it scrolls up and down)"
+            )
+        if item["need"] > item["have"] + tol:
+            if scrolling_allowed and item["scrolls"]:
+                continue
+            how = "scrolls" if item["scrolls"] else "is cut off"
+            problems.append(
+                f"{label}: {item['need']} px wide in {item['have']} px "
+                f"(the column is {item['column']} px; {how})"
+            )
+    if measured["pageWidth"] > measured["viewport"] + tol:
+        problems.append(
+            f"the page is {measured['pageWidth']} px wide in a "
+            f"{measured['viewport']} px viewport (it scrolls sideways)"
+        )
+    return problems
+
+
+# What a reader can click or type into to search: the theme's search field
+# (header, sidebar), its icon button, and any search input. The search dialog
+# (hidden until Ctrl+K or a click) holds an input too, which does not show.
+_SEARCH_JS = r"""
+const selector = '.search-button-field, .search-button, input[type="search"], ' +
+                 'form[role="search"] input, .bd-search input';
+const shown = el => {
+  const r = el.getBoundingClientRect();
+  const visible = el.checkVisibility ? el.checkVisibility(
+    {checkOpacity: true, checkVisibilityCSS: true}) : el.getClientRects().length > 0;
+  return visible && r.width > 0 && r.height > 0;
+};
+return Array.from(new Set(document.querySelectorAll(selector)))
+  .filter(shown)
+  .map(el => {
+    const part = el.closest("[id]");
+    return el.tagName.toLowerCase() + "." + Array.from(el.classList).join(".") +
+      (part ? " in #" + part.id : "");
+  });
+"""
+
+
+def visible_search_fields(driver, server: Server, page: str, width: int) -> list[str]:
+    """The search fields and buttons a reader sees on page at a viewport width."""
+    set_viewport(driver, width)
+    try:
+        driver.get(server.url(page))
+        driver.execute_async_script(_WAIT_JS, MATHJAX_TIMEOUT_S * 1000)
+        return driver.execute_script(_SEARCH_JS)
+    finally:
+        set_viewport(driver, WIDTH)
+
+
 __all__ = [
     "BrowserMissing",
+    "DESKTOP_WIDTH",
     "INSTALL_HINT",
+    "PHONE_WIDTH",
     "Server",
     "check_page",
     "chromium_driver",
@@ -705,6 +904,10 @@ __all__ = [
     "find_browser",
     "html_root",
     "mathjax_dir",
+    "measure_fit",
+    "overflows",
     "screenshot_path",
     "serve",
+    "set_viewport",
+    "visible_search_fields",
 ]

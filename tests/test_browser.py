@@ -8,6 +8,13 @@ is fetched from the network. What is checked, and how, is in _browser_helpers.py
 A screenshot of each page goes to _build/screenshots/<page>.png for people to
 look at.
 
+Every page is also laid out at two widths, a 1280 px desktop window (1265 px
+of viewport beside its scroll bar) and a phone (390 px), and every display
+equation and code cell is measured against its column: nothing may scroll
+sideways on the desktop, and on the phone only inside its own box, never the
+page (test_displays_and_code_fit_their_column says why). One search field
+shows at both widths.
+
 Every page is also checked for accessibility (WCAG 2.1 AA) in both of the
 theme's colour modes, light and dark: axe-core's serious and critical
 violations, alt text that is empty, a file name or a path, and formulas without
@@ -15,9 +22,9 @@ MathJax's assistive MathML (_accessibility.py). Dark-mode screenshots go to
 _build/screenshots/dark/<page>.png.
 
 The second half proves the checkers fail: they open small pages that are broken
-on purpose (raw TeX, a missing image, a dead link, a traceback, low contrast, a
-button named unlike its text, a path as alt text, ...) and assert that each
-breakage is reported.
+on purpose (raw TeX, a missing image, a dead link, a traceback, a display or a
+code line too wide for its column, low contrast, a button named unlike its
+text, a path as alt text, ...) and assert that each breakage is reported.
 
 Without Chromium these tests fail, with the command that installs it; they are
 never skipped (`make pytest` deselects them with -m "not browser").
@@ -34,6 +41,8 @@ import pytest
 import yaml
 from _accessibility import COLOUR_MODES, AxeMissing, axe_path, check_accessibility
 from _browser_helpers import (
+    DESKTOP_WIDTH,
+    PHONE_WIDTH,
     BrowserMissing,
     check_page,
     chromium_driver,
@@ -41,8 +50,11 @@ from _browser_helpers import (
     find_browser,
     html_root,
     mathjax_dir,
+    measure_fit,
+    overflows,
     screenshot_path,
     serve,
+    visible_search_fields,
 )
 
 pytestmark = pytest.mark.browser
@@ -165,6 +177,78 @@ def test_mathjax_is_served_locally(book):
                 "navigation shows on every page stays raw elsewhere)"
             )
     assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------
+# Layout: what fits a 1280 px window and a phone
+# ---------------------------------------------------------------------------
+
+#: The two screens of a reader: a 1280 px desktop window (less its scroll
+#: bar) and a phone held upright.
+SCREENS = {"desktop": DESKTOP_WIDTH, "phone": PHONE_WIDTH}
+
+
+def _count(pattern, text):
+    return len(re.findall(pattern, text))
+
+
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+@pytest.mark.parametrize("page", PAGES or ["index.html"])
+def test_displays_and_code_fit_their_column(browser, book, page, screen):
+    """Every display equation and code cell fits its column (issue 22).
+
+    Measured in the browser after MathJax typeset the page, with collapsed
+    solutions and cells opened: each display (its ``mjx-container``), each code
+    cell's input and each of its outputs (the output, the text in it, its
+    images), and each code block outside cells, against the box the theme gives
+    it and against the article's column.
+
+    desktop (1265 px: a 1280 px window less its scroll bar): nothing may be
+    wider than its box; a display or a code line that scrolls sideways hides
+    its end (the "∞" of a formula, an argument of a call) behind a scroll bar
+    the reader may not notice. Displays may not scroll up and down either.
+
+    phone (390 px): a display of a derivation or an 80-column line of code
+    cannot fit 358 px without being broken where its author did not break it,
+    so what a phone reader needs is that the page itself never moves sideways
+    (the prose stays in place and readable) and that every display and code
+    block wider than the screen scrolls sideways in its own box, so all of it
+    can be reached by swiping that box: one that is cut off (overflow hidden)
+    or spills over the page's edge fails, as does a cell's output or image that
+    is wider than its box (outputs wrap, images scale).
+    """
+    width = SCREENS[screen]
+    measured = measure_fit(browser, book, page, width)
+    # The measurement saw every display and every code cell of the page.
+    source = (ROOT / page).read_text(encoding="utf-8")
+    kinds = [item["kind"] for item in measured["items"]]
+    assert kinds.count("display") == _count(r'<div class="math[ "]', source)
+    assert kinds.count("code cell input") == _count(r'class="cell_input[ "]', source)
+    problems = overflows(measured, scrolling_allowed=screen == "phone")
+    assert not problems, (
+        f"{page} at {width} px ({screen}; the article column is "
+        f"{measured['column']} px): {len(problems)} element(s) do not fit:\n  "
+        + "\n  ".join(problems)
+    )
+
+
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+@pytest.mark.parametrize(
+    "page",
+    [p for p in PAGES if p in ("index.html", "chapters/01_model.html")]
+    or ["index.html"],
+)
+def test_one_search_field_shows(browser, book, page, screen):
+    """One search field, not the header's and the sidebar's at once (issue 22).
+
+    pydata-sphinx-theme puts a search field in its header unless
+    ``navbar_persistent`` is set, while sphinx-book-theme has one in its
+    sidebar (and an icon in the article's header on narrow screens).
+    """
+    fields = visible_search_fields(browser, book, page, SCREENS[screen])
+    assert len(fields) == 1, (
+        f"{page} at {SCREENS[screen]} px shows {len(fields)} search fields: {fields}"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -340,6 +424,117 @@ def test_checker_reports_a_broken_page(browser, broken_site, page):
     report = "\n".join(problems)
     for expected in BROKEN[page][1]:
         assert expected in report, f"{expected!r} not reported for {page}:\n{report}"
+
+
+# ---------------------------------------------------------------------------
+# The layout checker catches what does not fit
+# ---------------------------------------------------------------------------
+
+# The theme's rules that decide how a display and a code cell overflow
+# (pydata-sphinx-theme 0.17: the formula scrolls in its mjx-container, the
+# equation number stays beside it), in an article column of at most 700 px.
+FIT_STYLE = """<style>
+article.bd-article { max-width: 700px; padding: 0 24px; }
+div.math { display: flex; flex-direction: row-reverse; max-width: 100%;
+           overflow: hidden; }
+div.math mjx-container { flex-grow: 1; overflow: auto; padding-bottom: .2rem; }
+div.cell_input pre { overflow: auto; }
+.clipped div.math mjx-container { overflow: hidden; }
+</style>
+"""
+WIDE_TEX = r"\text{" + "a formula far too long for any column " * 3 + "}"
+
+
+def _code_cell(code, output=""):
+    return (
+        '<div class="cell docutils container"><div class="cell_input docutils '
+        f'container"><div class="highlight"><pre>{code}</pre></div></div>'
+        f'<div class="cell_output docutils container">{output}</div></div>'
+    )
+
+
+FITS = (
+    HEAD
+    + FIT_STYLE
+    + r"""<div class="math notranslate nohighlight" id="equation-short">
+<span class="eqno">(1)</span>\[\Sigma_k = \frac{1}{N_k} S_k\]</div>"""
+    + _code_cell("x = 1", '<img alt="dot" src="pixel.png" width="300">')
+    + TAIL
+)
+# page: (html, on the desktop, on a phone: what the report must say)
+DOES_NOT_FIT = {
+    "wide_display.html": (
+        HEAD
+        + FIT_STYLE
+        + '<div class="math notranslate nohighlight" id="equation-wide">'
+        + f'<span class="eqno">(1)</span>\\[{WIDE_TEX}\\]</div>'
+        + TAIL,
+        ["display #equation-wide", "scrolls"],
+        [],
+    ),
+    "wide_code.html": (
+        HEAD + FIT_STYLE + _code_cell("y = " + "1 + " * 60 + "1") + TAIL,
+        ["code cell input code cell 1", '"y = 1 + 1', "scrolls"],
+        [],
+    ),
+    "wide_output.html": (
+        HEAD
+        + FIT_STYLE
+        + _code_cell("plot()", '<img alt="plot" src="pixel.png" width="1000">')
+        + TAIL,
+        ["code cell output image code cell 1", "1000 px"],
+        ["code cell output image code cell 1", "1000 px"],
+    ),
+    "clipped_display.html": (
+        HEAD
+        + FIT_STYLE
+        + '<div class="clipped"><div class="math notranslate nohighlight">'
+        + f"\\[{WIDE_TEX}\\]</div></div>"
+        + TAIL,
+        ["display", "a formula far too long"],
+        ["display", "a formula far too long", "is cut off"],
+    ),
+    "wide_page.html": (
+        HEAD + FIT_STYLE + '<p style="width: 1500px">a wide paragraph</p>' + TAIL,
+        ["the page is", "scrolls sideways"],
+        ["the page is", "scrolls sideways"],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def fit_site(tmp_path_factory):
+    pages = {"fits.html": FITS}
+    pages.update({name: text for name, (text, _, _) in DOES_NOT_FIT.items()})
+    with _synthetic_site(tmp_path_factory.mktemp("fit_site"), pages) as server:
+        yield server
+
+
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+def test_fit_checker_passes_what_fits(browser, fit_site, screen):
+    measured = measure_fit(browser, fit_site, "fits.html", SCREENS[screen])
+    kinds = sorted(item["kind"] for item in measured["items"])
+    assert kinds == [
+        "code cell input",
+        "code cell output",
+        "code cell output image",
+        "display",
+    ]
+    assert overflows(measured, scrolling_allowed=screen == "phone") == []
+
+
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+@pytest.mark.parametrize("page", sorted(DOES_NOT_FIT))
+def test_fit_checker_reports_what_does_not_fit(browser, fit_site, page, screen):
+    _, on_desktop, on_phone = DOES_NOT_FIT[page]
+    expected = on_desktop if screen == "desktop" else on_phone
+    measured = measure_fit(browser, fit_site, page, SCREENS[screen])
+    report = "\n".join(overflows(measured, scrolling_allowed=screen == "phone"))
+    if not expected:
+        # On a phone a display or a code line that scrolls in its box is fine.
+        assert report == "", f"{page} [{screen}] reported:\n{report}"
+    for text in expected:
+        assert text in report, f"{text!r} not reported for {page} [{screen}]:\n{report}"
 
 
 # ---------------------------------------------------------------------------

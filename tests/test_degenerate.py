@@ -23,7 +23,7 @@ from gmmlib.datasets import make_mixture
 from gmmlib.suffstats import (
     BlockEStep,
     SufficientStatistics,
-    m_step,
+    parameters_from_statistics,
     precisions_cholesky_from_covariances,
 )
 
@@ -146,7 +146,7 @@ def test_the_engine_and_the_functional_core_agree_on_a_lost_component(
     prec_chol = precisions_cholesky_from_covariances(covariances, covariance_type)
     engine_step = BlockEStep(weights, means, prec_chol, covariance_type, X.mean(0))
     with pytest.warns(gmmlib.DegenerateComponentWarning, match=r"\[2\]"):
-        engine = m_step(engine_step.statistics(X), reg_covar=1e-6)
+        engine = parameters_from_statistics(engine_step.statistics(X), reg_covar=1e-6)
     np.testing.assert_array_equal(core[1][2], 0.0)
     np.testing.assert_array_equal(engine[1][2], 0.0)
     if covariance_type == "tied":  # one shared covariance, nothing to reset
@@ -177,7 +177,7 @@ def test_with_reg_covar_zero_both_m_steps_raise():
     prec_chol = precisions_cholesky_from_covariances(covariances, "full")
     stats = BlockEStep(weights, means, prec_chol, "full", X.mean(0)).statistics(X)
     with pytest.raises(ValueError, match=r"component\(s\) \[2\] lost all"):
-        m_step(stats, reg_covar=0.0)
+        parameters_from_statistics(stats, reg_covar=0.0)
     # as scikit-learn, which cannot factor a zero covariance either
     with pytest.raises(ValueError):
         SklearnGaussianMixture(3, reg_covar=0.0, max_iter=2, **start).fit(X)
@@ -193,7 +193,9 @@ def test_the_threshold_is_ten_machine_epsilons(dtype):
         stats = SufficientStatistics("full", 5, nk, means, scatter * nk[:, None, None])
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")
-            _, new_means, new_covariances, _ = m_step(stats, reg_covar=1e-3)
+            _, new_means, new_covariances, _ = parameters_from_statistics(
+                stats, reg_covar=1e-3
+            )
         assert bool(_degenerate_warnings(record)) == lost
         if lost:
             np.testing.assert_array_equal(new_means[1], 0.0)

@@ -214,3 +214,30 @@ def test_no_page_shows_a_raw_bibtex_accent():
         if hits:
             found[path.relative_to(FULL).as_posix()] = hits[:5]
     assert not found, f"raw BibTeX accents on the pages: {found}"
+
+
+def _button_links(root: Path) -> list[str]:
+    parser = _Links()
+    parser.feed((root / "chapters" / "01_model.html").read_text(encoding="utf-8"))
+    return parser.hrefs
+
+
+@pytest.mark.parametrize("edition", ["full", "student"])
+def test_the_binder_and_repository_buttons_open_the_editions_branch(edition, request):
+    # the student edition's lead to the solution-free branch `student` (make
+    # student-tree, pushed by the Pages workflow), the full edition's to main
+    request.getfixturevalue(edition)  # fails with the command when unbuilt
+    import yaml
+
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    url = config["repository"]["url"].rstrip("/")
+    owner_name = "/".join(url.split("/")[-2:])
+    branch = {"full": config["repository"]["branch"], "student": "student"}[edition]
+    links = _button_links(FULL if edition == "full" else STUDENT)
+    binder = [link for link in links if link.startswith("https://mybinder.org/")]
+    assert binder == [
+        f"https://mybinder.org/v2/gh/{owner_name}/{branch}"
+        "?urlpath=lab/tree/chapters/01_model.md"
+    ]
+    repository = url if edition == "full" else f"{url}/tree/student"
+    assert repository in links, links

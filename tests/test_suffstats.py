@@ -11,7 +11,7 @@ from gmmlib.suffstats import (
     SufficientStatistics,
     accumulate_statistics,
     covariances_from_cholesky,
-    m_step,
+    parameters_from_statistics,
     precisions_cholesky_from_covariances,
     precisions_cholesky_from_precisions,
     precisions_from_cholesky,
@@ -213,7 +213,7 @@ def test_m_step_from_statistics_equals_the_books_m_step(covariance_type):
     stats = accumulate_statistics(
         X, BlockEStep(weights, means, prec_chol, covariance_type), block_size=64
     )
-    new = m_step(stats, reg_covar=1e-4)
+    new = parameters_from_statistics(stats, reg_covar=1e-4)
     resp = em.e_step(X, weights, means, covariances, covariance_type)
     expected = em.m_step(X, resp, covariance_type=covariance_type, reg_covar=1e-4)
     for got, want in zip(new[:3], expected, strict=True):
@@ -249,7 +249,7 @@ def test_float32_statistics_stay_float32_with_nonnegative_variances(covariance_t
     estep = BlockEStep(weights, means, prec_chol, covariance_type, X.mean(axis=0))
     stats = accumulate_statistics(X, estep, block_size=100)
     assert stats.nk.dtype == stats.means.dtype == stats.scatter.dtype == np.float32
-    new = m_step(stats, reg_covar=0.0)
+    new = parameters_from_statistics(stats, reg_covar=0.0)
     assert all(p.dtype == np.float32 for p in new)
     variances = new[2]
     if covariance_type in ("full", "tied"):
@@ -290,7 +290,7 @@ def test_m_step_refuses_a_covariance_that_is_not_positive_definite():
     with pytest.raises(
         ValueError, match=r"component\(s\) \[0, 1\].*increase reg_covar"
     ):
-        m_step(stats, reg_covar=0.0)
+        parameters_from_statistics(stats, reg_covar=0.0)
 
 
 def test_merge_refuses_statistics_of_another_shape():

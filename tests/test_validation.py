@@ -140,7 +140,7 @@ def test_q_function_rejects_bad_parameters(case):
         ("diag", np.array([[1.0, 0.0], [1.0, 1.0]]), r"covariances\[0, 1\] = 0"),
         ("spherical", np.array([1.0, -2.0]), r"covariances\[1\] = -2"),
         ("tied", NOT_SPD, "covariances is not positive definite"),
-        ("diag", COVS, r"covariance_type='diag' must have shape \(2, 2\)"),
+        ("diag", COVS, r"covariance_type='diag'\) must have shape \(2, 2\)"),
     ],
 )
 def test_shaped_covariances_are_checked_for_their_type(

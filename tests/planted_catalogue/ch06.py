@@ -47,9 +47,9 @@ ERRORS = (
     ),
     PlantedError(
         "mstep-spherical-trace",
-        "gmmlib/suffstats.py",
-        "covariances = stats.scatter.mean(axis=1) / nk + reg_covar",
-        "covariances = stats.scatter.sum(axis=1) / nk + reg_covar",
+        "gmmlib/covariance/_diagonal.py",
+        "return scatter.mean(axis=1) / nk",
+        "return scatter.sum(axis=1) / nk",
         "GaussianMixture's spherical variance tr(S_k)/N_k, without the 1/d",
         "06_covariance_shapes",
         cells=(
@@ -91,14 +91,34 @@ ERRORS = (
     ),
     PlantedError(
         "tied-parameters-per-component",
-        "gmmlib/mixture.py",
-        '"tied": n_features * (n_features + 1) / 2,',
-        '"tied": K * n_features * (n_features + 1) / 2,',
+        "gmmlib/covariance/_general.py",
+        "return n_features * (n_features + 1) // 2",
+        "return n_components * n_features * (n_features + 1) // 2  # tied",
         "the tied shape's parameter count as if each component had its own "
         "matrix (BIC's p)",
         "06_covariance_shapes",
         cells=(
             "# checks: eq-sigma-new, eq-sigma-tied, eq-sigma-diag, eq-sigma-spherical",
         ),
+    ),
+    PlantedError(
+        "reg-covar-scatter-without-nk-diagonal",
+        "gmmlib/covariance/_base.py",
+        "return scatter + (reg_covar * nk)[:, None]",
+        "return scatter + reg_covar",
+        "reg_covar added to the diagonal scatter as ε, not ε N_k: the diag and "
+        "spherical updates get ε / N_k instead of ε",
+        "06_covariance_shapes",
+        cells=("# checks: eq-reg-covar-scatter",),
+    ),
+    PlantedError(
+        "reg-covar-scatter-without-nk-full",
+        "gmmlib/covariance/_base.py",
+        "out[:, np.arange(d), np.arange(d)] += (reg_covar * nk)[:, None]",
+        "out[:, np.arange(d), np.arange(d)] += reg_covar",
+        "reg_covar added to the scatter as εI, not ε N_k I: the full and tied "
+        "updates get ε / N_k (ε / N) instead of ε",
+        "06_covariance_shapes",
+        cells=("# checks: eq-reg-covar-scatter",),
     ),
 )

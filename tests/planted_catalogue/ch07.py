@@ -107,7 +107,7 @@ ERRORS = (
     ),
     PlantedError(
         "precision-factor-transposed",
-        "gmmlib/suffstats.py",
+        "gmmlib/covariance/_base.py",
         "out[k] = solve_triangular(chol, eye, lower=True, check_finite=False).T",
         "out[k] = solve_triangular(chol, eye, lower=True, check_finite=False)",
         "the precision's factor L^-1 (lower) instead of U = L^-T (upper)",
@@ -177,9 +177,9 @@ ERRORS = (
         "lost-component-silent",
         "gmmlib/suffstats.py",
         """        if new or reg_covar == 0:
-            report_lost_components(new or lost, dtype, reg_covar, ctype)""",
+            report_lost_components(new or lost, dtype, reg_covar, model.name)""",
         """        if reg_covar == 0:
-            report_lost_components(new or lost, dtype, reg_covar, ctype)""",
+            report_lost_components(new or lost, dtype, reg_covar, model.name)""",
         "the engine's M-step resets a component that lost its responsibility "
         "without a warning",
         "07_at_scale",

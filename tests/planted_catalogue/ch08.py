@@ -23,9 +23,9 @@ ERRORS = (
     ),
     PlantedError(
         "coordinate-ascent-engine-sigma-large",
-        "gmmlib/suffstats.py",
-        "covariances = stats.scatter / nk[:, None, None]",
-        "covariances = 1.07 * stats.scatter / nk[:, None, None]",
+        "gmmlib/covariance/_general.py",
+        "return scatter / nk[:, None, None]",
+        "return 1.07 * scatter / nk[:, None, None]",
         "GaussianMixture's Σ_k^new 7 % too large: the M-step no longer maximises "
         "the bound",
         CHAPTER,

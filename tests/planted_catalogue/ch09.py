@@ -92,9 +92,9 @@ ERRORS = (
     ),
     PlantedError(
         "n-parameters-full-square",
-        "gmmlib/mixture.py",
-        '"full": K * n_features * (n_features + 1) / 2,',
-        '"full": K * n_features * n_features,',
+        "gmmlib/covariance/_general.py",
+        "return n_components * n_features * (n_features + 1) // 2",
+        "return n_components * n_features * n_features",
         "a full covariance counted as d² free parameters, not d(d+1)/2",
         CHAPTER,
         cells=("# checks: eq-n-parameters", "# checks: eq-bic, eq-aic"),

@@ -43,9 +43,9 @@ ERRORS = (
     ),
     PlantedError(
         "spherical-variance-as-std",
-        "gmmlib/_validation.py",
-        "return full, np.sqrt(full)  # a diagonal matrix's Cholesky factor",
-        "return full, full  # a diagonal matrix's Cholesky factor",
+        "gmmlib/covariance/_base.py",
+        "return np.sqrt(values)",
+        "return values",
         "a spherical or diagonal variance σ² taken as the standard deviation σ",
         "10_identifiability_and_kmeans",
         cells=("# checks: eq-hard-limit",),

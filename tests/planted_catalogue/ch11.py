@@ -45,9 +45,9 @@ ERRORS = (
     ),
     PlantedError(
         "reg-covar-halved",
-        "gmmlib/suffstats.py",
-        "covariances[:, np.arange(n_features), np.arange(n_features)] += reg_covar",
-        "covariances[:, np.arange(n_features), np.arange(n_features)] += reg_covar / 2",
+        "gmmlib/covariance/_base.py",
+        "out[:, np.arange(d), np.arange(d)] += (reg_covar * nk)[:, None]",
+        "out[:, np.arange(d), np.arange(d)] += (reg_covar / 2 * nk)[:, None]",
         "the M-step adds reg_covar / 2, not reg_covar: S/N + εI is no longer the "
         "maximiser of the penalised objective",
         CHAPTER,
