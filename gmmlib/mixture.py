@@ -773,7 +773,7 @@ default='kmeans'
         Raises
         ------
         InvalidParameterError
-            (a ValueError and a TypeError) if ``n_samples`` is not an int of
+            (a ValueError and a TypeError) if `n_samples` is not an int of
             at least 1; a bool, a float such as 2.0 or None is refused.
         """
         check_is_fitted(self)
