@@ -121,4 +121,23 @@ ERRORS = (
         "06_covariance_shapes",
         cells=("# checks: eq-reg-covar-scatter",),
     ),
+    PlantedError(
+        "reg-covar-penalty-without-nk",
+        "chapters/06_covariance_shapes.md",
+        "nk[k] * np.trace(np.linalg.inv(covariances[k])) for k in range(K)",
+        "np.trace(np.linalg.inv(covariances[k])) for k in range(K)",
+        "the claim that S_k + ε N_k I is the maximum of Q penalised by "
+        "(ε/2) Σ_k tr Σ_k⁻¹, without the N_k: the regularised updates are "
+        "then not its constrained maxima",
+        "06_covariance_shapes",
+    ),
+    PlantedError(
+        "reg-covar-objective-without-nk",
+        "chapters/06_covariance_shapes.md",
+        "penalised = by_scipy - 0.5 * eps * nk[k] * np.trace(np.linalg.inv(sigma))",
+        "penalised = by_scipy - 0.5 * eps * np.trace(np.linalg.inv(sigma))",
+        "the identity of the objectives with the penalty ε tr Σ⁻¹ / 2, "
+        "without the N_k, against the trace form with S_k + ε N_k I",
+        "06_covariance_shapes",
+    ),
 )
