@@ -466,7 +466,7 @@ def parameters_from_statistics(stats, reg_covar, warned=None):
     weighted scatter over :math:`N_k`, :eq:`eq-sigma-new`; pooled for
     :eq:`eq-sigma-tied`, its diagonal for :eq:`eq-sigma-diag`, the mean of
     the diagonal for :eq:`eq-sigma-spherical`), with ``reg_covar`` entering
-    each scatter as :math:`W_k + \\varepsilon N_k I`
+    each scatter as :math:`S_k + \\varepsilon N_k I`
     (:eq:`eq-reg-covar-scatter`), the one place it is added. As in
     scikit-learn, :math:`N_k` gets ``10 * eps`` so an empty component stays
     finite. A component with :math:`N_k \\le` ``10 * eps`` has lost all its

@@ -176,8 +176,8 @@ def test_a_rank_deficient_covariance_is_refused_with_what_to_try(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_reg_covar_in_the_scatter_equals_sigma_plus_eps_for_the_four_types(name):
-    """eq-reg-covar-scatter: W_k + eps N_k I before the maximisation gives
-    the classical Sigma_k + eps I (tied: sum_k W_k / N + eps I)."""
+    """eq-reg-covar-scatter: S_k + eps N_k I before the maximisation gives
+    the classical Sigma_k + eps I (tied: sum_k S_k / N + eps I)."""
     X, resp = _data(seed=2)
     model = covariance.get(name)
     stats = SufficientStatistics.from_responsibilities(X, resp, name)

@@ -175,12 +175,22 @@ class CovarianceModel:
         """Σ^new from the statistics, with ``reg_covar`` in the scatter.
 
         :math:`\\varepsilon` enters the scatter of each component before
-        the maximisation, :math:`W_k + \\varepsilon N_k I`
+        the maximisation, :math:`S_k + \\varepsilon N_k I`
         (:eq:`eq-reg-covar-scatter`), so the maximiser keeps the model's
-        constraint; for 'full', 'diag' and 'spherical' this is
-        :math:`W_k / N_k + \\varepsilon I` and for 'tied'
-        :math:`\\sum_k W_k / N + \\varepsilon I` (:eq:`eq-sigma-new`,
-        :eq:`eq-sigma-diag`, :eq:`eq-sigma-spherical`, :eq:`eq-sigma-tied`).
+        constraint. For the four shapes of chapter 6 the result is
+
+        - 'full': :math:`S_k / N_k + \\varepsilon I` (:eq:`eq-sigma-new`);
+        - 'diag': :math:`\\operatorname{diag}(S_k) / N_k + \\varepsilon`
+          (:eq:`eq-sigma-diag`);
+        - 'spherical': :math:`\\operatorname{tr}(S_k) / (d N_k) + \\varepsilon`
+          (:eq:`eq-sigma-spherical`);
+        - 'tied': :math:`\\sum_k S_k / \\sum_k N_k + \\varepsilon I`
+          (:eq:`eq-sigma-tied`).
+
+        The tied denominator is ``nk.sum()``: in the engine
+        (:func:`gmmlib.suffstats.parameters_from_statistics`) that is
+        :math:`\\sum_k N_k + 10 K \\varepsilon_{\\text{mach}}`, and with sample
+        weights :math:`\\sum_n w_n`, not the number of rows.
 
         Parameters
         ----------
@@ -197,7 +207,7 @@ class CovarianceModel:
         return self.maximise(nk, self.regularised_scatter(nk, scatter, reg_covar))
 
     def regularised_scatter(self, nk, scatter, reg_covar):
-        """:math:`W_k + \\varepsilon N_k I` (:eq:`eq-reg-covar-scatter`)."""
+        """:math:`S_k + \\varepsilon N_k I` (:eq:`eq-reg-covar-scatter`)."""
         if self.diagonal:
             return scatter + (reg_covar * nk)[:, None]
         out = scatter.copy()

@@ -24,7 +24,7 @@ class Diag(DiagonalLayout):
         return n_components * n_features
 
     def maximise(self, nk, scatter):
-        """:math:`σ^2_{ki} = (W_k)_{ii} / N_k` (:eq:`eq-sigma-diag`)."""
+        """:math:`σ^2_{ki} = (S_k)_{ii} / N_k` (:eq:`eq-sigma-diag`)."""
         return scatter / nk[:, None]
 
     def expand(self, values, n_components, n_features):
@@ -45,7 +45,7 @@ class Spherical(DiagonalLayout):
         return n_components
 
     def maximise(self, nk, scatter):
-        """:math:`σ^2_k = \\operatorname{tr}(W_k) / (d N_k)`
+        """:math:`σ^2_k = \\operatorname{tr}(S_k) / (d N_k)`
         (:eq:`eq-sigma-spherical`)."""
         return scatter.mean(axis=1) / nk
 

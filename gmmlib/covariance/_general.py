@@ -23,7 +23,7 @@ class Full(GeneralLayout):
         return n_components * n_features * (n_features + 1) // 2
 
     def maximise(self, nk, scatter):
-        """:math:`Σ_k = W_k / N_k` (:eq:`eq-sigma-new`)."""
+        """:math:`Σ_k = S_k / N_k` (:eq:`eq-sigma-new`)."""
         return scatter / nk[:, None, None]
 
     def expand(self, values, n_components, n_features):
@@ -46,7 +46,7 @@ class Tied(GeneralLayout):
         return n_features * (n_features + 1) // 2
 
     def maximise(self, nk, scatter):
-        """:math:`Σ = \\sum_k W_k / N`, N = Σ_k N_k (:eq:`eq-sigma-tied`)."""
+        """:math:`Σ = \\sum_k S_k / N`, N = Σ_k N_k (:eq:`eq-sigma-tied`)."""
         return scatter.sum(axis=0) / nk.sum()
 
     def expand(self, values, n_components, n_features):
