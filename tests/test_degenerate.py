@@ -4,7 +4,8 @@ A component k has lost its responsibility when its soft count N_k is at most
 10 eps of the working type (``gmmlib._validation.lost_responsibility``): the
 ``10 * eps`` that the M-step adds to every N_k, as scikit-learn does, then
 outweighs the component's own count. Both M-steps (the functional core's
-``gmmlib.em.m_step`` and the engine's ``gmmlib.suffstats.m_step``, which
+``gmmlib.em.m_step`` and the engine's
+``gmmlib.suffstats.parameters_from_statistics``, which
 ``GaussianMixture.fit`` runs) give it the mean 0 and the covariance
 ``reg_covar * I`` (scikit-learn's numbers), and warn with a
 ``gmmlib.DegenerateComponentWarning`` naming it; with ``reg_covar = 0`` both
