@@ -189,8 +189,9 @@ class CovarianceModel:
 
         The tied denominator is ``nk.sum()``: in the engine
         (:func:`gmmlib.suffstats.parameters_from_statistics`) that is
-        :math:`\\sum_k N_k + 10 K \\varepsilon_{\\text{mach}}`, and with sample
-        weights :math:`\\sum_n w_n`, not the number of rows.
+        :math:`\\sum_k N_k + 10 K \\varepsilon_{\\text{mach}}`, where
+        :math:`\\sum_k N_k` is :math:`\\sum_n w_n` with sample weights, not
+        the number of rows.
 
         Parameters
         ----------
