@@ -190,7 +190,8 @@ class CovarianceModel:
         :math:`N_k` is the argument ``nk``: in the engine
         (:func:`gmmlib.suffstats.parameters_from_statistics`) it is
         :math:`N_k + 10 \\varepsilon_{\\text{mach}}` for every shape. The tied
-        denominator is ``nk.sum()``, so in the engine :math:`\\sum_k N_k + 10 K \\varepsilon_{\\text{mach}}`, where
+        denominator is ``nk.sum()``, so in the engine
+        :math:`\\sum_k N_k + 10 K \\varepsilon_{\\text{mach}}`, where
         :math:`\\sum_k N_k` is :math:`\\sum_n w_n` with sample weights, not
         the number of rows.
 
