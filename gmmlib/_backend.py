@@ -31,8 +31,8 @@ class InMemory:
     ----------
     n_threads : int
         Threads that process disjoint ranges of row blocks (the shared pools
-        of ``gmmlib._threads``; nothing process-global, such as the BLAS's
-        thread count, is changed).
+        of ``gmmlib._threads``; the estimator holds the BLAS at one thread
+        meanwhile, ``gmmlib._threads.one_blas_thread``).
     """
 
     def __init__(self, n_threads=1):

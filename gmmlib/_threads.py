@@ -9,11 +9,18 @@ over NumPy rows (``fit``, ``partial_fit``, the prediction methods):
   rows, at most :func:`available_cpus`; so 1 thread below 4 096 rows.
 
 A pass's threads run the compiled loops and NumPy's exponential, which
-release the GIL. Nothing process-global is changed: the BLAS keeps its own
-thread count (a block's work makes no large BLAS call), so estimators may fit
-in concurrent Python threads. The pools are made once per size and reused by
-every pass of every estimator (their tasks never wait on each other, so
-sharing them cannot deadlock).
+release the GIL. They make no BLAS call, but a threaded BLAS's idle workers
+spin for a while after each call (the M-step's small factorisations) and take
+the cores from the pass's threads: a fit on 2 threads with the BLAS at 2
+threads ran 1.7x slower than with the BLAS at 1 (N = 1e5, d = 16, K = 8, 2 CPUs,
+2026-12-05). So while an estimator runs on more than one thread,
+:func:`one_blas_thread` holds the BLAS at one thread, and gives it back when
+the last such estimator of the process is done: estimators fitting in
+concurrent Python threads share one hold, and the process's BLAS setting is
+the same after them as before (a BLAS call made by other code meanwhile runs
+on one thread). The pools are made once per size and reused by every pass of
+every estimator (their tasks never wait on each other, so sharing them cannot
+deadlock).
 """
 
 from __future__ import annotations
@@ -21,11 +28,21 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import cache
+
+from threadpoolctl import ThreadpoolController
 
 MIN_ROWS_PER_THREAD = 2048
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
+
+# the one hold on the BLAS's thread count: how many estimators hold it, and
+# the threadpoolctl limiter that restores the original count
+_blas_lock = threading.Lock()
+_blas_holders = 0
+_blas_limiter = None
 
 
 def available_cpus():
@@ -78,3 +95,38 @@ def executor(n_threads):
                 n_threads, thread_name_prefix=f"gmmlib-{n_threads}"
             )
         return pool
+
+
+@cache
+def _controller():
+    """One ``ThreadpoolController`` for the process (building one scans the
+    loaded libraries; its ``limit`` then reads the current counts)."""
+    return ThreadpoolController()
+
+
+@contextmanager
+def one_blas_thread(n_threads):
+    """Hold the BLAS at one thread while a run on ``n_threads`` > 1 threads lasts.
+
+    The first holder of the process limits every BLAS (threadpoolctl) to one
+    thread; the last one to leave restores the counts the first one found.
+    Holders in concurrent Python threads therefore never leave the process
+    with a count that none of them found. With ``n_threads`` <= 1 nothing is
+    changed.
+    """
+    global _blas_holders, _blas_limiter
+    if n_threads <= 1:
+        yield
+        return
+    with _blas_lock:
+        if _blas_holders == 0:
+            _blas_limiter = _controller().limit(limits=1, user_api="blas")
+        _blas_holders += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_holders -= 1
+            if _blas_holders == 0:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None

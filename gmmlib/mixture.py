@@ -61,9 +61,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     result only by rounding). T is `n_threads` if given; by default, one
     thread per 2 048 rows of `X` (so 1 below 4 096 rows), at most the CPUs
     the process may use and at most `OMP_NUM_THREADS` if that is set. The
-    threads come from pools made once and shared by all estimators; nothing
-    process-global (such as the BLAS's thread count) is changed, so
-    estimators may fit in concurrent Python threads. A block holds about
+    threads come from pools made once and shared by all estimators. With
+    T > 1 the BLAS is held at one thread meanwhile (its idle workers would
+    spin on the cores the loops need) and its count is given back when the
+    last such estimator of the process finishes, so estimators may fit in
+    concurrent Python threads. A block holds about
     1 MiB of rows and buffers, 256 to 32 768 rows
     (`gmmlib.suffstats.default_block_size`; with T > 1 it is cut to give
     each thread at least 8 blocks).
@@ -393,7 +395,8 @@ default='kmeans'
         self.lower_bounds_ = best["lower_bounds"]
 
         # a final E-step, so that fit_predict(X) == fit(X).predict(X)
-        out = backend.map_blocks(X, self._estep(centre), _labels_and_log_norm)
+        with _threads.one_blas_thread(backend.n_threads):
+            out = backend.map_blocks(X, self._estep(centre), _labels_and_log_norm)
         if self.keep_history:
             best["history"][-1]["log_likelihood"] = backend.weighted_sum(
                 out[:, 1], sample_weight
@@ -432,21 +435,25 @@ default='kmeans'
         lower_bounds = []
         converged = False
         n_iter = 0
-        for n_iter in range(1, self.max_iter + 1):
-            previous = lower_bound
-            estep = BlockEStep(*_estep_arguments(params), self.covariance_type, centre)
-            stats = backend.statistics(X, estep, sample_weight)
-            params = parameters_from_statistics(stats, self.reg_covar, warned)
-            lower_bound = stats.log_likelihood / stats.total_weight
-            lower_bounds.append(lower_bound)
-            if history is not None:
-                history[-1]["log_likelihood"] = stats.log_likelihood
-                history.append(self._history_entry(params))
-            change = lower_bound - previous
-            progress.iter_end(n_iter, change)
-            if abs(change) < self.tol:
-                converged = True
-                break
+        # one BLAS thread meanwhile (gmmlib._threads says why)
+        with _threads.one_blas_thread(backend.n_threads):
+            for n_iter in range(1, self.max_iter + 1):
+                previous = lower_bound
+                estep = BlockEStep(
+                    *_estep_arguments(params), self.covariance_type, centre
+                )
+                stats = backend.statistics(X, estep, sample_weight)
+                params = parameters_from_statistics(stats, self.reg_covar, warned)
+                lower_bound = stats.log_likelihood / stats.total_weight
+                lower_bounds.append(lower_bound)
+                if history is not None:
+                    history[-1]["log_likelihood"] = stats.log_likelihood
+                    history.append(self._history_entry(params))
+                change = lower_bound - previous
+                progress.iter_end(n_iter, change)
+                if abs(change) < self.tol:
+                    converged = True
+                    break
         if self.max_iter > 0:
             progress.init_end(lower_bound, converged)
         return {
@@ -555,9 +562,10 @@ default='kmeans'
         # later ones on the current mixture mean, which saves a pass per batch
         centre = None if streaming else backend.centre(X, sample_weight).astype(X.dtype)
         backend = backend.with_threads(_threads.n_threads_for(self.n_threads, len(X)))
-        t, batch, running, starved, new_params = _streaming.step(
-            self, backend, X, sample_weight, params, centre
-        )
+        with _threads.one_blas_thread(backend.n_threads):
+            t, batch, running, starved, new_params = _streaming.step(
+                self, backend, X, sample_weight, params, centre
+            )
 
         if self.keep_history:
             history = self.history_ if streaming else [self._history_entry(params)]
@@ -658,7 +666,8 @@ default='kmeans'
     def _per_block(self, backend, X, func):
         """`func(estep, block)` over X's row blocks at the fitted parameters."""
         backend = backend.with_threads(_threads.n_threads_for(self.n_threads, len(X)))
-        return backend.map_blocks(X, self._estep(), func)
+        with _threads.one_blas_thread(backend.n_threads):
+            return backend.map_blocks(X, self._estep(), func)
 
     def _validated(self, X):
         """The backend for X, and X validated against the fitted model."""

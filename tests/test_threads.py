@@ -111,7 +111,9 @@ def test_concurrent_fits_in_two_python_threads_equal_sequential_fits(X):
         assert con.n_iter_ == seq.n_iter_
 
 
-def test_no_process_global_blas_limit_is_changed(X, monkeypatch):
+def test_the_blas_is_held_at_one_thread_during_threaded_passes_and_given_back(
+    X, monkeypatch
+):
     seen = []
     real = gmmlib.suffstats.BlockEStep._statistics_of_blocks
 
@@ -126,11 +128,35 @@ def test_no_process_global_blas_limit_is_changed(X, monkeypatch):
         model = GaussianMixture(3, n_threads=2, max_iter=3, tol=0, random_state=0)
         model.fit(X)
         model.partial_fit(X)
+        model.predict(X)
         after = _blas_threads()
-    # during the threaded passes and after them, the BLAS keeps its 2 threads
-    assert len(seen) >= 6
-    assert all(counts == before for counts in seen)
+        # one thread: no hold, the BLAS keeps its count
+        seen_single = len(seen)
+        GaussianMixture(3, n_threads=1, max_iter=2, tol=0, random_state=0).fit(X)
+    # the threaded passes ran with one BLAS thread (idle BLAS workers spin and
+    # take the cores from the pass's threads); afterwards the count is back
+    assert len(seen) >= seen_single + 2 and seen_single >= 6
+    assert all(set(counts) == {1} for counts in seen[:seen_single])
+    assert all(counts == before for counts in seen[seen_single:])
     assert after == before
+
+
+def test_holds_from_concurrent_estimators_restore_the_count_the_first_found():
+    from gmmlib import _threads
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        first = _threads.one_blas_thread(2)
+        second = _threads.one_blas_thread(3)
+        first.__enter__()
+        second.__enter__()  # a second estimator joins the hold
+        assert set(_blas_threads()) == {1}
+        first.__exit__(None, None, None)  # the first leaves before the second
+        assert set(_blas_threads()) == {1}, "released while another still runs"
+        second.__exit__(None, None, None)
+        assert _blas_threads() == before
+        with _threads.one_blas_thread(1):
+            assert _blas_threads() == before
 
 
 def test_pools_are_made_once_and_reused():
