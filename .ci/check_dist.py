@@ -26,15 +26,22 @@ SDIST_NEEDS = {
     "CITATION.cff",
     "gmmlib/__init__.py",
     "gmmlib/_kernels.py",
+    "gmmlib/covariance/__init__.py",
+    "gmmlib/covariance/_base.py",
 }
 SDIST_MAY_HOLD = re.compile(
     r"pyproject\.toml|setup\.cfg|PKG-INFO|MANIFEST\.in|README\.md|CHANGELOG\.md"
-    r"|CITATION\.cff|LICENSE|LICENSE-text|gmmlib/[a-z_]+\.py"
+    r"|CITATION\.cff|LICENSE|LICENSE-text|gmmlib/(covariance/)?[a-z_]+\.py"
     r"|gmmlib\.egg-info/[A-Za-z_.-]+"
 )
-WHEEL_NEEDS = {"gmmlib/__init__.py", "gmmlib/_kernels.py"}
+WHEEL_NEEDS = {
+    "gmmlib/__init__.py",
+    "gmmlib/_kernels.py",
+    "gmmlib/covariance/__init__.py",
+    "gmmlib/covariance/_base.py",
+}
 WHEEL_MAY_HOLD = re.compile(
-    r"gmmlib/[a-z_]+\.py|gmmlib-[^/]+\.dist-info/(licenses/)?[A-Za-z_.-]+"
+    r"gmmlib/(covariance/)?[a-z_]+\.py|gmmlib-[^/]+\.dist-info/(licenses/)?[A-Za-z_.-]+"
 )
 
 

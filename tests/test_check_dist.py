@@ -34,12 +34,16 @@ SDIST = [
     "gmmlib/__init__.py",
     "gmmlib/_kernels.py",
     "gmmlib/mixture.py",
+    "gmmlib/covariance/__init__.py",
+    "gmmlib/covariance/_base.py",
     "gmmlib.egg-info/PKG-INFO",
 ]
 WHEEL = [
     "gmmlib/__init__.py",
     "gmmlib/_kernels.py",
     "gmmlib/mixture.py",
+    "gmmlib/covariance/__init__.py",
+    "gmmlib/covariance/_base.py",
     "gmmlib-0.2.0.dist-info/METADATA",
     "gmmlib-0.2.0.dist-info/licenses/LICENSE",
     "gmmlib-0.2.0.dist-info/RECORD",
@@ -83,6 +87,12 @@ def test_the_right_distributions_pass(tmp_path):
             ".nbc",
         ),
         (SDIST, WHEEL + ["gmmlib/__pycache__/em.cpython-311.pyc"], ".pyc"),
+        # a subpackage left out of pyproject's packages (it happened)
+        (
+            SDIST,
+            [n for n in WHEEL if "covariance" not in n],
+            "gmmlib/covariance/__init__.py",
+        ),
         (
             SDIST,
             [n for n in WHEEL if not n.endswith("LICENSE")],
