@@ -781,9 +781,10 @@ default='kmeans'
 
         Raises
         ------
-        InvalidParameterError
-            (a ValueError and a TypeError) if `n_samples` is not an int of
-            at least 1; a bool, a float such as 2.0 or None is refused.
+        ValueError
+            If `n_samples` is not an int of at least 1 (a bool, a float such
+            as 2.0 or None is refused). The error is scikit-learn's
+            InvalidParameterError, a ValueError and a TypeError.
         """
         check_is_fitted(self)
         if (
