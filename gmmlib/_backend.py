@@ -124,7 +124,7 @@ class OnDask(InMemory):
         if sample_weight is None:
             return None
         sample_weight = _dask.validate_sample_weight(sample_weight, X)
-        return sample_weight.map_blocks(_dask.checked_weights, dtype=np.float64)
+        return _dask.checked_sample_weight(sample_weight)
 
     def n_positive(self, sample_weight, X):
         if sample_weight is None:

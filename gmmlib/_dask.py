@@ -157,15 +157,54 @@ def validate_sample_weight(sample_weight, X):
     return sample_weight
 
 
-def check_weights_block(weights):
-    """Raise a ValueError naming ``sample_weight`` if a block of weights is bad."""
+#: What the error for a non-finite value of ``X`` suggests, as code that runs
+#: as written on a Dask ``X`` (and its ``sample_weight``, if any): the mask
+#: leaves the row counts of the blocks unknown, and ``compute_chunk_sizes``
+#: finds them, which ``fit`` needs (``validate``).
+DROP_NON_FINITE_ROWS = (
+    "keep = da.isfinite(X).all(axis=1); X = X[keep].compute_chunk_sizes()"
+)
+
+
+def _first_row(block_info):
+    """The row of the array at which a block given to ``map_blocks`` starts."""
+    if not block_info:
+        return 0  # dask's probe call, on an empty array
+    return block_info[0]["array-location"][0][0]
+
+
+def _rows_named(rows):
+    """Which rows of X ``rows`` (a range of one block, or an index array) are."""
+    if isinstance(rows, range):
+        return f"rows {rows.start} to {rows.stop - 1} of X, one Dask block"
+    return f"the {len(rows)} rows of X sampled to initialise the fit"
+
+
+def check_weights_block(weights, rows):
+    """Raise a ValueError naming ``sample_weight`` if a block of weights is bad.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n_rows,)
+    rows : range or ndarray of int, of length n_rows
+        The row of X (the index in ``sample_weight``) of each weight; the
+        message names the bad weight by it, as in memory.
+    """
     from ._validation import check_sample_weight_values
 
-    check_sample_weight_values(weights, where=" in a block of rows")
+    check_sample_weight_values(weights, where=f" ({_rows_named(rows)})", rows=rows)
 
 
-def _check_finite(block):
-    """Raise a ValueError naming the first NaN or infinity of a row block."""
+def _check_finite(block, rows):
+    """Raise a ValueError naming the first NaN or infinity of a row block.
+
+    Parameters
+    ----------
+    block : ndarray of shape (n_rows, n_features)
+    rows : range or ndarray of int, of length n_rows
+        The row of X of each row of ``block``; the message names the value
+        by its place in X, ``X[row, column]``.
+    """
     with np.errstate(all="ignore"):
         total = block.sum()
     if np.isfinite(total):
@@ -176,10 +215,72 @@ def _check_finite(block):
     row, col = np.argwhere(bad)[0]
     value = block[row, col]
     raise ValueError(
-        f"Input X contains {'NaN' if np.isnan(value) else value} in a block "
-        f"of {block.shape[0]} rows (row {row} of the block, column {col}); "
-        f"{int(bad.sum())} non-finite value(s) in this block. Remove or impute "
-        "missing values before fitting, e.g. X[da.isfinite(X).all(axis=1)]."
+        f"Input X contains {'NaN' if np.isnan(value) else value} at "
+        f"X[{int(rows[row])}, {int(col)}]; {int(bad.sum())} non-finite value(s) "
+        f"in {_rows_named(rows)}. Remove or impute missing values before "
+        f"fitting; to drop the rows that hold them: `{DROP_NON_FINITE_ROWS}` "
+        "(and the same rows of sample_weight, if you pass it: "
+        "`sample_weight = sample_weight[keep].compute_chunk_sizes()`)."
+    )
+
+
+def _checked(block, block_info=None):
+    """A row block of X, after :func:`_check_finite` (for ``map_blocks``)."""
+    start = _first_row(block_info)
+    _check_finite(block, range(start, start + block.shape[0]))
+    return block
+
+
+def checked_weights(block, block_info=None):
+    """A block of sample weights, after :func:`check_weights_block`.
+
+    For ``map_blocks`` over ``sample_weight``: ``block_info`` gives the
+    block's place, so a bad weight is named by its index in ``sample_weight``.
+    """
+    start = _first_row(block_info)
+    check_weights_block(block, range(start, start + block.shape[0]))
+    return block
+
+
+def checked(X):
+    """``X`` with every block checked for NaN and infinity when it is computed.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Chunked by rows (one column chunk).
+
+    Returns
+    -------
+    dask.array.Array
+        The same values; computing a block raises ValueError naming the first
+        non-finite value by its place in ``X``, ``X[row, column]``.
+    """
+    from dask.base import tokenize
+
+    name = f"gmm-check-finite-{tokenize(X.name)}"
+    return X.map_blocks(_checked, dtype=X.dtype, name=name)
+
+
+def checked_sample_weight(sample_weight):
+    """``sample_weight`` with every block checked when it is computed.
+
+    Parameters
+    ----------
+    sample_weight : dask.array.Array of shape (n_samples,)
+        Chunked like X's rows (``validate_sample_weight``).
+
+    Returns
+    -------
+    dask.array.Array
+        The same values; computing a block raises ValueError naming the first
+        bad weight (not finite, or negative) by its index in ``sample_weight``.
+    """
+    from dask.base import tokenize
+
+    name = f"gmm-check-weights-{tokenize(sample_weight.name)}"
+    return sample_weight.map_blocks(
+        checked_weights, dtype=sample_weight.dtype, name=name
     )
 
 
@@ -196,7 +297,9 @@ def _block_statistics(block, axis=None, keepdims=None, *, estep, weighted=False)
     """The ``chunk`` step: one row block to its sufficient statistics.
 
     ``weighted``: the block's last column holds the rows' sample weights
-    (float64), the others the rows, exactly, in a wider dtype.
+    (float64), the others the rows, exactly, in a wider dtype. The values
+    were checked by the layers ``statistics_graph`` puts before this one,
+    which know where the block lies in X.
     """
     if block.shape[-1] != estep.n_features + weighted:
         # Dask infers the output type from a call on a 0x0 array
@@ -209,8 +312,6 @@ def _block_statistics(block, axis=None, keepdims=None, *, estep, weighted=False)
     if weighted:
         sample_weight = np.ascontiguousarray(block[:, -1])
         block = block[:, :-1].astype(estep.dtype)
-        check_weights_block(sample_weight)
-    _check_finite(block)
     # cache-sized sub-blocks, as in memory: temporaries stay O(block * K * d)
     return suffstats.accumulate_statistics(block, estep, sample_weight=sample_weight)
 
@@ -240,6 +341,10 @@ def statistics_graph(X, estep, split_every=None, sample_weight=None):
         Validated by ``validate_sample_weight`` (chunked like X's rows); it
         travels with the rows as one more column of each block.
 
+    Every block of ``X`` and of ``sample_weight`` is checked (``checked``,
+    ``checked_weights``) before its statistics are formed, so a NaN, an
+    infinity or a bad weight is named by its row in X when it is computed.
+
     Returns
     -------
     dask.array.Array of shape (1, n_features), dtype object
@@ -250,8 +355,10 @@ def statistics_graph(X, estep, split_every=None, sample_weight=None):
     """
     import dask.array as da
 
+    X = checked(X)
     weighted = sample_weight is not None
     if weighted:
+        sample_weight = checked_sample_weight(sample_weight)
         wide = np.promote_types(X.dtype, np.float64)
         X = da.concatenate([X.astype(wide), sample_weight[:, None]], axis=1)
         X = X.rechunk({1: -1})
@@ -298,8 +405,8 @@ def accumulate_statistics(X, estep, split_every=None, sample_weight=None):
     ------
     ValueError
         If a block contains NaN or infinity (raised when that block is
-        computed, naming the row and column within the block), or a bad
-        sample weight.
+        computed, naming the value's row and column in X), or a bad sample
+        weight (named by its index).
     """
     graph = statistics_graph(X, estep, split_every, sample_weight)
     (result,) = graph.to_delayed().ravel()
@@ -351,20 +458,11 @@ def sample_rows(X, random_state, n_rows=None, sample_weight=None):
     else:
         sample, weights = dask.compute(X[rows], sample_weight[rows])
         weights = np.asarray(weights, dtype=np.float64)
-        check_weights_block(weights)
-    _check_finite(sample)
+    drawn = np.arange(n_samples) if isinstance(rows, slice) else rows
+    if weights is not None:
+        check_weights_block(weights, drawn)
+    _check_finite(sample, drawn)
     return np.asarray(sample), weights
-
-
-def _checked(block):
-    _check_finite(block)
-    return block
-
-
-def checked_weights(block):
-    """A block of sample weights, after :func:`check_weights_block`."""
-    check_weights_block(block)
-    return block
 
 
 def column_mean(X, sample_weight=None):
@@ -388,14 +486,12 @@ def column_mean(X, sample_weight=None):
     """
     import dask
 
-    checked = X.map_blocks(_checked, dtype=X.dtype, name="gmm-check-finite")
+    rows = checked(X)
     if sample_weight is None:
-        return np.asarray(checked.mean(axis=0, dtype=np.float64).compute())
-    weights = sample_weight.map_blocks(
-        checked_weights, dtype=sample_weight.dtype, name="gmm-check-weights"
-    )
+        return np.asarray(rows.mean(axis=0, dtype=np.float64).compute())
+    weights = checked_sample_weight(sample_weight)
     moment, total = dask.compute(
-        (checked * weights[:, None]).sum(axis=0, dtype=np.float64), weights.sum()
+        (rows * weights[:, None]).sum(axis=0, dtype=np.float64), weights.sum()
     )
     from ._validation import check_sample_weight_total
 
@@ -403,8 +499,9 @@ def column_mean(X, sample_weight=None):
     return np.asarray(moment) / float(total)
 
 
-def _apply(block, estep, func):
-    _check_finite(block)
+def _apply(block, estep, func, block_info=None):
+    start = _first_row(block_info)
+    _check_finite(block, range(start, start + block.shape[0]))
     return suffstats.map_blocks(block, estep, func)
 
 
@@ -427,7 +524,8 @@ def map_blocks(X, estep, func):
     -------
     dask.array.Array of shape (n_samples,) or (n_samples, m)
         Chunked by rows like ``X``. Computing a block raises ValueError if
-        that block of ``X`` contains NaN or infinity.
+        that block of ``X`` contains NaN or infinity, naming the value's row
+        and column in ``X``.
     """
     probe = np.asarray(func(estep, np.zeros((1, X.shape[1]), X.dtype)))
     apply = partial(_apply, estep=estep, func=func)

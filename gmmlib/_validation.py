@@ -311,26 +311,34 @@ def check_mean(mean, n_features, dtype=None):
     return mean
 
 
-def check_sample_weight_values(sample_weight, where=""):
+def check_sample_weight_values(sample_weight, where="", rows=None):
     """Raise a ValueError naming ``sample_weight`` unless all are finite and >= 0.
 
     Parameters
     ----------
     sample_weight : ndarray of shape (n_samples,)
+        All the weights, or a part of them (see ``rows``).
     where : str
-        Appended to the position in the message (e.g. " in a block of rows").
+        Appended to the position in the message (e.g. " (rows 300 to 599 of
+        X, one Dask block)").
+    rows : sequence of int of length n_samples, optional
+        The index in the whole ``sample_weight`` of each entry, when only a
+        part is given (a block of a Dask array); the message names a bad weight
+        by it. Default: the entries are the whole array.
     """
     finite = np.isfinite(sample_weight)
     if not finite.all():
         index = int(np.flatnonzero(~finite)[0])
+        position = index if rows is None else int(rows[index])
         raise ValueError(
-            f"sample_weight contains {sample_weight[index]} at index {index}"
+            f"sample_weight contains {sample_weight[index]} at index {position}"
             f"{where}; every weight must be a finite number >= 0."
         )
     if (sample_weight < 0).any():
         index = int(np.flatnonzero(sample_weight < 0)[0])
+        position = index if rows is None else int(rows[index])
         raise ValueError(
-            f"sample_weight must be non-negative, but sample_weight[{index}] = "
+            f"sample_weight must be non-negative, but sample_weight[{position}] = "
             f"{sample_weight[index]:.6g}{where}; a weight counts how often a row "
             "occurs (0 drops the row)."
         )

@@ -6,6 +6,7 @@ hold it to the in-memory fit from the same initial parameters, on the default
 scheduler and on a distributed client.
 """
 
+import re
 import subprocess
 import sys
 import warnings
@@ -133,14 +134,83 @@ def test_column_chunked_input_is_rechunked_to_whole_rows(X):
 
 
 @pytest.mark.parametrize("value, match", [(np.nan, "NaN"), (np.inf, "inf")])
-def test_nan_or_inf_in_a_block_raises_a_clear_error(X, value, match):
+def test_nan_or_inf_in_a_late_block_is_named_by_its_row_and_column_of_X(
+    X, value, match
+):
     bad = X.copy()
     bad[1234, 2] = value
+    Xd = da.from_array(bad, chunks=(300, -1))  # row 1234 is row 34 of block 4
+    named = (
+        rf"X contains {match} at X\[1234, 2\]; "
+        r"1 non-finite value\(s\) in rows 1200 to 1499 of X"
+    )
+    fitted = _model(X).fit(X)
+    with pytest.raises(ValueError, match=named):
+        _model(X).fit(Xd)  # the column means, the first pass
+    with pytest.raises(ValueError, match=named):
+        _dask.accumulate_statistics(Xd, fitted._estep())  # an EM pass
+    with pytest.raises(ValueError, match=named):
+        fitted.predict(Xd).compute()
+    with pytest.raises(ValueError, match=rf"X contains {match} at X\[1234, 2\]"):
+        _model(X).partial_fit(Xd)  # the rows sampled to initialise: all of X
+
+
+def test_nan_in_the_sampled_rows_is_named_by_its_row_of_X(X):
+    bad = X.copy()
+    bad[1000:, 2] = np.nan
     Xd = da.from_array(bad, chunks=(300, -1))
-    with pytest.raises(ValueError, match=rf"X contains {match}.*row 34 of the block"):
-        _model(X).fit(Xd)
-    with pytest.raises(ValueError, match=rf"X contains {match}"):
-        _model(X).fit(X).predict(Xd).compute()
+    with pytest.raises(ValueError, match="in the 50 rows of X sampled") as error:
+        _dask.sample_rows(Xd, np.random.RandomState(0), n_rows=50)
+    row, column = map(
+        int, re.search(r"at X\[(\d+), (\d+)\]", str(error.value)).groups()
+    )
+    # a row of X from the NaN rows, not its position in the sample of 50
+    assert row >= 1000 and column == 2
+    assert np.isnan(bad[row, column])
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        (-1.0, r"sample_weight\[1500\] = -1"),
+        (np.nan, r"sample_weight contains nan at index 1500"),
+    ],
+)
+def test_bad_sample_weight_in_a_late_block_is_named_by_its_index(X, value, named):
+    weights = np.ones(len(X))
+    weights[1500] = value
+    Xd = da.from_array(X, chunks=(300, -1))
+    wd = da.from_array(weights, chunks=300)  # index 1500 is entry 0 of block 5
+    in_block = named + r" \(rows 1500 to 1799 of X, one Dask block\)"
+    fitted = _model(X).fit(X)
+    with pytest.raises(ValueError, match=in_block):
+        _model(X).fit(Xd, sample_weight=wd)
+    with pytest.raises(ValueError, match=in_block):
+        _dask.accumulate_statistics(Xd, fitted._estep(), sample_weight=wd)
+    with pytest.raises(ValueError, match=in_block):
+        fitted.score(Xd, sample_weight=wd)
+    with pytest.raises(ValueError, match=named + r" \(the 2003 rows of X sampled"):
+        _dask.sample_rows(Xd, np.random.RandomState(0), sample_weight=wd)
+
+
+def test_the_fix_the_nan_error_suggests_runs_as_written_and_fits(X):
+    bad, weights = X.copy(), np.random.default_rng(7).uniform(0.5, 2.0, len(X))
+    bad[1234, 2] = np.nan
+    bad[1800, 0] = np.inf
+    Xd = da.from_array(bad, chunks=(300, -1))
+    with pytest.raises(ValueError, match=r"X contains (NaN|inf) at X\[") as error:
+        _model(X).fit(Xd, sample_weight=da.from_array(weights, chunks=300))
+    suggested = re.findall(r"`([^`]+)`", str(error.value))
+    assert len(suggested) == 2, str(error.value)
+    names = {"da": da, "X": Xd, "sample_weight": da.from_array(weights, chunks=300)}
+    for code in suggested:
+        exec(code, names)  # literally as the message gives it
+    finite = np.isfinite(bad).all(axis=1)
+    assert names["X"].shape == (X.shape[0] - 2, X.shape[1])
+    on_dask = _model(X).fit(names["X"], sample_weight=names["sample_weight"])
+    in_memory = _model(X).fit(bad[finite], sample_weight=weights[finite])
+    assert in_memory.n_iter_ > 3
+    _assert_same_fit(on_dask, in_memory)
 
 
 def test_unknown_chunk_sizes_are_refused_with_the_fix(X):
