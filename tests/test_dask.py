@@ -151,8 +151,8 @@ def test_nan_or_inf_in_a_late_block_is_named_by_its_row_and_column_of_X(
         _dask.accumulate_statistics(Xd, fitted._estep())  # an EM pass
     with pytest.raises(ValueError, match=named):
         fitted.predict(Xd).compute()
-    with pytest.raises(ValueError, match=rf"X contains {match} at X\[1234, 2\]"):
-        _model(X).partial_fit(Xd)  # the rows sampled to initialise: all of X
+    with pytest.raises(ValueError, match=named):
+        _model(X).partial_fit(Xd)  # given initial parameters: an EM pass first
 
 
 def test_nan_in_the_sampled_rows_is_named_by_its_row_of_X(X):
