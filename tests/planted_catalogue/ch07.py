@@ -192,7 +192,7 @@ ERRORS = (
         "    for part in parts[1:-1]:",
         "the Dask tree's merge leaves out the last of its inputs",
         "07_at_scale",
-        cells=("    digits = -np.log10(",),
+        cells=("    worst = np.max(np.abs(fitted - expected)",),
     ),
     PlantedError(
         "dask-predict-eager",
