@@ -86,15 +86,18 @@ def _check_parameters(X, weights, means, covariances, covariance_type):
     )
 
 
+def _log_weights(weights):
+    """ln π_k, with ln 0 = -inf (a component of weight 0 explains no point)."""
+    return np.log(weights, out=np.full_like(weights, -np.inf), where=weights > 0)
+
+
 def _log_weighted_densities(X, weights, means, cholesky):
     """ln π_k + ln N(x_n | μ_k, Σ_k), shape (n_samples, n_components)."""
-    # ln 0 = -inf is right for a component of weight 0: it explains no point.
-    log_weights = np.log(weights, out=np.full_like(weights, -np.inf), where=weights > 0)
     log_densities = np.stack(
         [_log_pdf_cholesky(X, means[k], cholesky[k]) for k in range(len(weights))],
         axis=1,
     )
-    return log_weights + log_densities
+    return _log_weights(weights) + log_densities
 
 
 def _log_mixture_density(weighted):
@@ -403,7 +406,6 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
     n_components = resp.shape[1]
     means = check_means(means, n_components, X.shape[1]).astype(X.dtype, copy=False)
     nk = _component_totals(resp, covariance_type)
-    n_features = X.shape[1]
 
     # Overflow (data too large for the dtype) is reported below, with what to do.
     with np.errstate(over="ignore", invalid="ignore"):
@@ -413,7 +415,17 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
         else:
             scatter = np.einsum("nk,nki,nkj->kij", resp, diff, diff)
     _check_no_overflow(scatter, "covariances")
+    return _covariances_from_scatter(scatter, nk, covariance_type, reg_covar)
 
+
+def _covariances_from_scatter(scatter, nk, covariance_type, reg_covar):
+    """Each shape's maximiser of Q_k for the scatter S_k, plus ``reg_covar`` I.
+
+    ``scatter`` is (n_components, d) (the diagonals of S_k) for ``"diag"`` and
+    ``"spherical"``, (n_components, d, d) otherwise; a ValueError for a
+    singular result (a collapse).
+    """
+    n_components, n_features = scatter.shape[:2]
     if covariance_type in ("diag", "spherical"):
         variances = scatter / nk[:, None] + reg_covar
         covariances = variances if covariance_type == "diag" else variances.mean(1)
@@ -428,7 +440,7 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
         return covariances
 
     scatter = 0.5 * (scatter + np.swapaxes(scatter, 1, 2))  # exact symmetry
-    identity = np.eye(n_features, dtype=X.dtype)
+    identity = np.eye(n_features, dtype=scatter.dtype)
     if covariance_type == "tied":
         covariances = scatter.sum(axis=0) / nk.sum() + reg_covar * identity
         _check_positive_definite(
