@@ -4,6 +4,12 @@ Chapters 1, 3, 4 and 6: responsibilities, the log-likelihood and its gradient
 with respect to each Σ_k, the expected complete-data log-likelihood Q, and
 the M-step updates of π_k, μ_k and Σ_k (all four covariance shapes).
 Chapter 9: the MAP update of Σ_k under an inverse-Wishart prior.
+Missing values (NaN in X): the observed-data log-likelihood, the
+responsibilities given the observed entries, the conditional moments of the
+missing entries and the M-step they give (:func:`observed_log_likelihood`,
+:func:`observed_responsibilities`, :func:`conditional_moments`,
+:func:`m_step_observed`, :func:`em_step_observed`); no chapter derives them
+yet, and :class:`gmmlib.GaussianMixture` still refuses NaN.
 
 This is the book's reference implementation: clear rather than fast, each
 function vectorised over the samples. :class:`gmmlib.GaussianMixture` has the
@@ -92,18 +98,20 @@ def _check_parameters(X, weights, means, covariances, covariance_type):
     )
 
 
-def _log_weights(weights):
-    """ln π_k, with ln 0 = -inf (a component of weight 0 explains no point)."""
-    return np.log(weights, out=np.full_like(weights, -np.inf), where=weights > 0)
-
-
 def _log_weighted_densities(X, weights, means, cholesky):
     """ln π_k + ln N(x_n | μ_k, Σ_k), shape (n_samples, n_components)."""
     log_densities = np.stack(
         [_log_pdf_cholesky(X, means[k], cholesky[k]) for k in range(len(weights))],
         axis=1,
     )
-    return _log_weights(weights) + log_densities
+    return _add_log_weights(weights, log_densities)
+
+
+def _add_log_weights(weights, log_densities):
+    """ln π_k + ln N_nk for the (n_samples, n_components) log-densities ln N_nk."""
+    # ln 0 = -inf is right for a component of weight 0: it explains no point.
+    log_weights = np.log(weights, out=np.full_like(weights, -np.inf), where=weights > 0)
+    return log_weights + log_densities
 
 
 def _log_mixture_density(weighted):
@@ -786,7 +794,8 @@ def observed_log_likelihood(X, weights, means, covariances, covariance_type="ful
     X, observed, weights, means, full = _check_parameters_missing(
         X, weights, means, covariances, covariance_type
     )
-    weighted = _log_weights(weights) + _observed_log_densities(X, observed, means, full)
+    log_densities = _observed_log_densities(X, observed, means, full)
+    weighted = _add_log_weights(weights, log_densities)
     return float(np.sum(_log_mixture_density(weighted)))
 
 
@@ -818,7 +827,8 @@ def observed_responsibilities(X, weights, means, covariances, covariance_type="f
     X, observed, weights, means, full = _check_parameters_missing(
         X, weights, means, covariances, covariance_type
     )
-    weighted = _log_weights(weights) + _observed_log_densities(X, observed, means, full)
+    log_densities = _observed_log_densities(X, observed, means, full)
+    weighted = _add_log_weights(weights, log_densities)
     return np.exp(weighted - _log_mixture_density(weighted)[:, None])
 
 
