@@ -4,6 +4,12 @@ Chapters 1, 3, 4 and 6: responsibilities, the log-likelihood and its gradient
 with respect to each Σ_k, the expected complete-data log-likelihood Q, and
 the M-step updates of π_k, μ_k and Σ_k (all four covariance shapes).
 Chapter 9: the MAP update of Σ_k under an inverse-Wishart prior.
+Missing values (NaN in X): the observed-data log-likelihood, the
+responsibilities given the observed entries, the conditional moments of the
+missing entries and the M-step they give (:func:`observed_log_likelihood`,
+:func:`observed_responsibilities`, :func:`conditional_moments`,
+:func:`m_step_observed`, :func:`em_step_observed`); no chapter derives them
+yet, and :class:`gmmlib.GaussianMixture` still refuses NaN.
 
 This is the book's reference implementation: clear rather than fast, each
 function vectorised over the samples. :class:`gmmlib.GaussianMixture` has the
@@ -21,6 +27,7 @@ import scipy.linalg
 from scipy.special import logsumexp, xlogy
 
 from gmmlib._validation import (
+    _as_float_array,
     check_covariance_type,
     check_covariances,
     check_means,
@@ -37,11 +44,16 @@ from gmmlib.covariance import pivots_singular
 from gmmlib.gaussian import _log_pdf_cholesky
 
 __all__ = [
+    "conditional_moments",
     "e_step",
+    "em_step_observed",
     "expected_complete_log_likelihood",
     "log_likelihood",
     "log_likelihood_grad_cov",
     "m_step",
+    "m_step_observed",
+    "observed_log_likelihood",
+    "observed_responsibilities",
     "responsibilities",
     "update_covariances",
     "update_covariances_map",
@@ -88,12 +100,17 @@ def _check_parameters(X, weights, means, covariances, covariance_type):
 
 def _log_weighted_densities(X, weights, means, cholesky):
     """ln π_k + ln N(x_n | μ_k, Σ_k), shape (n_samples, n_components)."""
-    # ln 0 = -inf is right for a component of weight 0: it explains no point.
-    log_weights = np.log(weights, out=np.full_like(weights, -np.inf), where=weights > 0)
     log_densities = np.stack(
         [_log_pdf_cholesky(X, means[k], cholesky[k]) for k in range(len(weights))],
         axis=1,
     )
+    return _add_log_weights(weights, log_densities)
+
+
+def _add_log_weights(weights, log_densities):
+    """ln π_k + ln N_nk for the (n_samples, n_components) log-densities ln N_nk."""
+    # ln 0 = -inf is right for a component of weight 0: it explains no point.
+    log_weights = np.log(weights, out=np.full_like(weights, -np.inf), where=weights > 0)
     return log_weights + log_densities
 
 
@@ -403,7 +420,6 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
     n_components = resp.shape[1]
     means = check_means(means, n_components, X.shape[1]).astype(X.dtype, copy=False)
     nk = _component_totals(resp, covariance_type)
-    n_features = X.shape[1]
 
     # Overflow (data too large for the dtype) is reported below, with what to do.
     with np.errstate(over="ignore", invalid="ignore"):
@@ -413,7 +429,17 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
         else:
             scatter = np.einsum("nk,nki,nkj->kij", resp, diff, diff)
     _check_no_overflow(scatter, "covariances")
+    return _covariances_from_scatter(scatter, nk, covariance_type, reg_covar)
 
+
+def _covariances_from_scatter(scatter, nk, covariance_type, reg_covar):
+    """Each shape's maximiser of Q_k for the scatter S_k, plus ``reg_covar`` I.
+
+    ``scatter`` is (n_components, d) (the diagonals of S_k) for ``"diag"`` and
+    ``"spherical"``, (n_components, d, d) otherwise; a ValueError for a
+    singular result (a collapse).
+    """
+    n_components, n_features = scatter.shape[:2]
     if covariance_type in ("diag", "spherical"):
         variances = scatter / nk[:, None] + reg_covar
         covariances = variances if covariance_type == "diag" else variances.mean(1)
@@ -428,7 +454,7 @@ def update_covariances(X, resp, means, covariance_type="full", reg_covar=0.0):
         return covariances
 
     scatter = 0.5 * (scatter + np.swapaxes(scatter, 1, 2))  # exact symmetry
-    identity = np.eye(n_features, dtype=X.dtype)
+    identity = np.eye(n_features, dtype=scatter.dtype)
     if covariance_type == "tied":
         covariances = scatter.sum(axis=0) / nk.sum() + reg_covar * identity
         _check_positive_definite(
@@ -644,3 +670,419 @@ def m_step(X, resp, covariance_type="full", reg_covar=0.0):
     covariances[kept] = kept_covariances
     covariances[lost] = reset
     return weights, means, covariances
+
+
+# -- Missing values: EM on the observed-data likelihood ------------------------------
+#
+# NaN marks a missing entry. Each function below groups the rows by their pattern of
+# observed coordinates, so Σ_{k,oo} is factored once per (pattern, component).
+
+
+def _check_X_missing(X):
+    """X with NaN as missing entries, and its mask of observed entries.
+
+    The shape checks of :func:`gmmlib._validation.check_X`; ±inf is refused (it
+    is not a missing value), and so is a row with no observed value.
+    """
+    X = _as_float_array(X, "X")
+    if X.ndim == 2:
+        infinite = np.argwhere(np.isinf(X))
+        if infinite.size:
+            n, j = (int(i) for i in infinite[0])
+            raise ValueError(
+                f"X[{n}, {j}] = {X[n, j]}: infinity is not a missing value (only "
+                "NaN marks a missing entry); replace it by a finite value, or by "
+                f"np.nan if it stands for a missing one ({len(infinite)} infinite "
+                "entries in all)."
+            )
+    observed = ~np.isnan(X)
+    check_X(np.where(observed, X, 0.0))  # the shape checks
+    empty = ~observed.any(axis=1)
+    if np.any(empty):
+        n = int(np.argmax(empty))
+        raise ValueError(
+            f"X[{n}] has no observed value; drop it (a row with every entry "
+            "missing tells nothing about the mixture and has observed-data "
+            f"likelihood 1), e.g. X[~np.isnan(X).all(axis=1)] ({int(empty.sum())} "
+            "such rows in all)."
+        )
+    return X, observed
+
+
+def _check_parameters_missing(X, weights, means, covariances, covariance_type):
+    """As :func:`_check_parameters` for X with NaN; returns X, mask, π, μ, Σ (full)."""
+    X, observed = _check_X_missing(X)
+    means = check_means(means, n_features=X.shape[1])
+    if weights is not None:
+        weights = check_weights(weights, n_components=means.shape[0])
+    full, _ = check_covariances(
+        covariances, means.shape[0], X.shape[1], covariance_type
+    )
+    dtype = float_dtype(*(a for a in (X, weights, means, full) if a is not None))
+    X, means, full = (a.astype(dtype, copy=False) for a in (X, means, full))
+    if weights is not None:
+        weights = weights.astype(dtype, copy=False)
+    return X, observed, weights, means, full
+
+
+def _missing_patterns(observed):
+    """The distinct rows of the mask, and which of them each sample has.
+
+    Returns
+    -------
+    patterns : ndarray of bool, shape (n_patterns, n_features)
+    inverse : ndarray of int, shape (n_samples,)
+        ``observed[n] == patterns[inverse[n]]``.
+    """
+    patterns, inverse = np.unique(observed, axis=0, return_inverse=True)
+    return patterns, inverse.reshape(-1)
+
+
+def _observed_log_densities(X, observed, means, full):
+    """ln N(x_{n,o} | μ_{k,o}, Σ_{k,oo}), shape (n_samples, n_components)."""
+    patterns, inverse = _missing_patterns(observed)
+    log_densities = np.empty((X.shape[0], means.shape[0]), dtype=X.dtype)
+    for p, pattern in enumerate(patterns):
+        rows, o = np.flatnonzero(inverse == p), np.flatnonzero(pattern)
+        X_o = X[np.ix_(rows, o)]
+        for k in range(means.shape[0]):
+            # a principal block of a positive definite Σ_k is positive definite
+            factor = scipy.linalg.cholesky(
+                full[k][np.ix_(o, o)], lower=True, check_finite=False
+            )
+            log_densities[rows, k] = _log_pdf_cholesky(X_o, means[k, o], factor)
+    return log_densities
+
+
+def observed_log_likelihood(X, weights, means, covariances, covariance_type="full"):
+    """The observed-data log-likelihood, for X with missing entries (NaN).
+
+    L_obs = Σ_n ln Σ_k π_k N(x_{n,o} | μ_{k,o}, Σ_{k,oo}), where o are the
+    observed coordinates of row n (NaN marks a missing entry). The marginal
+    of N(μ_k, Σ_k) on the coordinates o is N(μ_{k,o}, Σ_{k,oo}), so each
+    term is the mixture density of what was observed, the missing
+    coordinates integrated out. When the values are missing at random (MAR:
+    whether an entry is missing may depend on the observed entries of its
+    row, not on the missing ones) and the parameters of the missingness
+    mechanism are distinct from θ, the log-likelihood of the observed values
+    and of which entries are missing is L_obs plus a term free of θ (Little
+    and Rubin, Statistical Analysis with Missing Data, on ignorable
+    missingness), so maximum likelihood maximises L_obs. With no NaN it is
+    :func:`log_likelihood`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        NaN for a missing entry; every row has at least one observed value.
+    weights : array-like of shape (n_components,)
+    means : array-like of shape (n_components, n_features)
+    covariances : array-like
+        Shape for ``covariance_type`` (full: (n_components, n_features,
+        n_features)).
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+
+    Returns
+    -------
+    L_obs : float
+
+    Raises
+    ------
+    ValueError
+        If X holds ±inf (naming the entry), a row of X has no observed value
+        (naming the row), or a parameter is invalid.
+    """
+    X, observed, weights, means, full = _check_parameters_missing(
+        X, weights, means, covariances, covariance_type
+    )
+    log_densities = _observed_log_densities(X, observed, means, full)
+    weighted = _add_log_weights(weights, log_densities)
+    return float(np.sum(_log_mixture_density(weighted)))
+
+
+def observed_responsibilities(X, weights, means, covariances, covariance_type="full"):
+    """Responsibilities given each row's observed entries (NaN marks a missing one).
+
+    γ_nk = π_k N(x_{n,o} | μ_{k,o}, Σ_{k,oo}) / Σ_j π_j N(x_{n,o} | μ_{j,o}, Σ_{j,oo}),
+    the posterior probability that component k generated row n given its
+    observed coordinates o: Bayes' rule with the
+    marginal densities of :func:`observed_log_likelihood`. The E-step of the
+    missing-data EM (Ghahramani and Jordan, 1994); with no NaN it is
+    :func:`responsibilities`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        NaN for a missing entry; every row has at least one observed value.
+    weights : array-like of shape (n_components,)
+    means : array-like of shape (n_components, n_features)
+    covariances : array-like
+        Shape for ``covariance_type``.
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+
+    Returns
+    -------
+    resp : ndarray of shape (n_samples, n_components)
+        Each row sums to 1.
+    """
+    X, observed, weights, means, full = _check_parameters_missing(
+        X, weights, means, covariances, covariance_type
+    )
+    log_densities = _observed_log_densities(X, observed, means, full)
+    weighted = _add_log_weights(weights, log_densities)
+    return np.exp(weighted - _log_mixture_density(weighted)[:, None])
+
+
+def _conditional_moments_by_pattern(X, observed, means, full):
+    """x̂_nk (n_samples, K, d), C̃ per pattern (n_patterns, K, d, d), row -> pattern.
+
+    C̃_nk depends on row n only through its pattern of missing entries, so the
+    M-step sums γ_nk over each pattern's rows rather than holding one C̃ per row.
+    """
+    patterns, inverse = _missing_patterns(observed)
+    n_components, n_features = means.shape
+    x_hat = np.repeat(X[:, None, :], n_components, axis=1)
+    c_tilde = np.zeros(
+        (len(patterns), n_components, n_features, n_features), dtype=X.dtype
+    )
+    for p, pattern in enumerate(patterns):
+        o, m = np.flatnonzero(pattern), np.flatnonzero(~pattern)
+        if m.size == 0:
+            continue  # nothing missing: x̂ = x, C̃ = 0
+        rows = np.flatnonzero(inverse == p)
+        for k in range(n_components):
+            sigma = full[k]
+            factor = scipy.linalg.cho_factor(
+                sigma[np.ix_(o, o)], lower=True, check_finite=False
+            )
+            # B = Σ_oo⁻¹ Σ_om, so x̂_m = μ_m + (x_o − μ_o)ᵀ B and C = Σ_mm − Σ_mo B
+            B = scipy.linalg.cho_solve(factor, sigma[np.ix_(o, m)], check_finite=False)
+            x_hat[np.ix_(rows, [k], m)] = (
+                means[k, m] + (X[np.ix_(rows, o)] - means[k, o]) @ B
+            )[:, None, :]
+            conditional = sigma[np.ix_(m, m)] - sigma[np.ix_(m, o)] @ B
+            c_tilde[p, k][np.ix_(m, m)] = 0.5 * (conditional + conditional.T)
+    return x_hat, c_tilde, inverse
+
+
+def conditional_moments(X, means, covariances, covariance_type="full"):
+    """Conditional mean and covariance of each row's missing entries, per component.
+
+    For row n with observed coordinates o and missing coordinates m (NaN), if
+    x_n ~ N(μ_k, Σ_k) then x_{n,m} given x_{n,o} is Gaussian with mean::
+
+        x̂_{nk,m} = μ_{k,m} + Σ_{k,mo} Σ_{k,oo}⁻¹ (x_{n,o} − μ_{k,o})
+
+    and covariance::
+
+        C_nk = Σ_{k,mm} − Σ_{k,mo} Σ_{k,oo}⁻¹ Σ_{k,om},
+
+    the Schur complement of Σ_{k,oo} in Σ_k. x̂_nk is x_n with its missing
+    entries replaced by x̂_{nk,m} (x̂_{nk,o} = x_{n,o}), and C̃_nk is C_nk
+    placed in the rows and columns m of a d×d zero matrix, so that
+    E[x_n | x_{n,o}, z_nk = 1] = x̂_nk and
+    E[(x_n − a)(x_n − a)ᵀ | x_{n,o}, z_nk = 1] = (x̂_nk − a)(x̂_nk − a)ᵀ + C̃_nk
+    for any fixed a. These are the expected sufficient statistics of the
+    missing-data E-step (Ghahramani and Jordan, 1994). Σ_{k,oo} is factored
+    by Cholesky once per missing pattern and component, never inverted.
+
+    This is the readable reference: it holds one d×d matrix per row and
+    component, n_samples · n_components · d² numbers (8 MB at 1000 rows,
+    4 components and 16 features in float64); :func:`m_step_observed` needs
+    only one C̃ per missing pattern and never forms this array.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        NaN for a missing entry; every row has at least one observed value.
+    means : array-like of shape (n_components, n_features)
+    covariances : array-like
+        Shape for ``covariance_type`` (full: (n_components, n_features,
+        n_features)).
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+
+    Returns
+    -------
+    x_hat : ndarray of shape (n_samples, n_components, n_features)
+        x̂_nk; with no NaN in row n, x_n for every k.
+    c_tilde : ndarray of shape (n_samples, n_components, n_features, n_features)
+        C̃_nk, zero outside the missing rows and columns of row n.
+    """
+    X, observed, _, means, full = _check_parameters_missing(
+        X, None, means, covariances, covariance_type
+    )
+    x_hat, c_tilde, inverse = _conditional_moments_by_pattern(X, observed, means, full)
+    return x_hat, c_tilde[inverse]
+
+
+def _observed_updates(x_hat, c_tilde, inverse, resp, covariance_type, reg_covar):
+    """μ_k and Σ_k from the expected statistics; resp's columns all have N_k > 0."""
+    nk = _component_totals(resp, covariance_type)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported just below
+        means = np.einsum("nk,nkd->kd", resp, x_hat) / nk[:, None]
+        diff = x_hat - means[None, :, :]  # (n, K, d): x̂_nk − μ_k
+        scatter = np.einsum("nk,nki,nkj->kij", resp, diff, diff)
+        # Σ_n γ_nk C̃_nk, one C̃ per pattern: Σ_p (Σ_{n in p} γ_nk) C̃_pk
+        pattern_nk = np.zeros((len(c_tilde), resp.shape[1]), dtype=resp.dtype)
+        np.add.at(pattern_nk, inverse, resp)
+        scatter += np.einsum("pk,pkij->kij", pattern_nk, c_tilde)
+    _check_no_overflow(means, "means")
+    _check_no_overflow(scatter, "covariances")
+    if covariance_type in ("diag", "spherical"):
+        scatter = np.diagonal(scatter, axis1=1, axis2=2)
+    return means, _covariances_from_scatter(scatter, nk, covariance_type, reg_covar)
+
+
+def m_step_observed(
+    X, resp, means_prev, covariances_prev, covariance_type="full", reg_covar=0.0
+):
+    """The M-step of EM with missing values: maximise Q with γ, x̂ and C̃ held fixed.
+
+    The complete data of row n are its missing entries x_{n,m} and its
+    indicator z_n as well as x_{n,o}. With γ_nk from
+    :func:`observed_responsibilities` and x̂_nk, C̃_nk from
+    :func:`conditional_moments`, all at the previous parameters θ_old, and
+    using E[(x − a)ᵀ Σ⁻¹ (x − a)] = (x̂ − a)ᵀ Σ⁻¹ (x̂ − a) + tr(Σ⁻¹ C̃), the
+    expected complete-data log-likelihood is::
+
+        Q(θ, θ_old) = Σ_k N_k ln π_k
+                      − ½ Σ_n Σ_k γ_nk [d ln 2π + ln det Σ_k
+                      + (x̂_nk − μ_k)ᵀ Σ_k⁻¹ (x̂_nk − μ_k) + tr(Σ_k⁻¹ C̃_nk)],
+
+    with N_k = Σ_n γ_nk. Its maximiser, term by term:
+
+    - π_k = N_k / N (Lagrange multiplier for Σ_k π_k = 1, as without NaN);
+    - μ_k = (1/N_k) Σ_n γ_nk x̂_nk: x̂ and C̃ are fixed, so setting the
+      gradient Σ_n γ_nk Σ_k⁻¹ (x̂_nk − μ_k) to zero gives it, whatever
+      the shape of Σ_k;
+    - with μ_k in place, Q's covariance part is
+      −½ Σ_k [N_k ln det Σ_k + tr(Σ_k⁻¹ S_k)], with the expected scatter
+      S_k = Σ_n γ_nk [(x̂_nk − μ_k)(x̂_nk − μ_k)ᵀ + C̃_nk]. That is the
+      complete-data covariance part with S_k in place of the plain scatter,
+      so each shape's maximiser is the one chapters 4 and 6 derive: ``"full"``
+      Σ_k = S_k / N_k (:eq:`eq-sigma-new`), ``"diag"`` the diagonal of
+      S_k / N_k (:eq:`eq-sigma-diag`), ``"spherical"`` tr(S_k) / (d N_k)
+      (:eq:`eq-sigma-spherical`), ``"tied"`` Σ_k S_k / N
+      (:eq:`eq-sigma-tied`).
+
+    ``reg_covar`` is then added to every variance, as in :func:`m_step`. Each
+    such step does not decrease the observed-data log-likelihood
+    :func:`observed_log_likelihood` when ``reg_covar == 0`` (EM's monotonicity,
+    with x_{n,m} among the latent variables); Ghahramani and Jordan (1994)
+    derive this EM, Little and Rubin (Statistical Analysis with Missing Data,
+    ch. 11) treat it for one Gaussian and for mixtures. Dropping C̃ (imputing
+    x̂ as if it were observed) would underestimate every variance.
+
+    A component whose N_k is at most 10 eps is reset as :func:`m_step` does it
+    (mean 0, covariance ``reg_covar * I``, a ``gmmlib.DegenerateComponentWarning``;
+    a ``ValueError`` when ``reg_covar == 0``). With no NaN this is
+    :func:`m_step`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        NaN for a missing entry; every row has at least one observed value.
+    resp : array-like of shape (n_samples, n_components)
+        γ from :func:`observed_responsibilities` at the previous parameters.
+    means_prev : array-like of shape (n_components, n_features)
+        The previous means, for x̂ and C̃.
+    covariances_prev : array-like
+        The previous covariances, shape for ``covariance_type``.
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+    reg_covar : float, default=0.0
+
+    Returns
+    -------
+    weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, n_features)
+    covariances : ndarray
+        Shape for ``covariance_type``, as in :func:`update_covariances`.
+
+    Raises
+    ------
+    ValueError
+        If X holds ±inf or a row with no observed value, a parameter is
+        invalid, an updated covariance is not positive definite, or a
+        component lost its responsibility while ``reg_covar == 0``.
+    """
+    _check_derived_shape(covariance_type)
+    reg_covar = check_reg_covar(reg_covar)
+    X, observed, _, means_prev, full = _check_parameters_missing(
+        X, None, means_prev, covariances_prev, covariance_type
+    )
+    resp = check_resp(resp, n_samples=X.shape[0])
+    n_components, n_features = means_prev.shape
+    if resp.shape[1] != n_components:
+        raise ValueError(
+            f"resp has {resp.shape[1]} columns but means_prev has {n_components} "
+            "rows; give one column of responsibilities per component."
+        )
+    dtype = float_dtype(X, resp)
+    resp = resp.astype(dtype, copy=False)
+    x_hat, c_tilde, inverse = _conditional_moments_by_pattern(
+        X,
+        observed,
+        means_prev.astype(dtype, copy=False),
+        full.astype(dtype, copy=False),
+    )
+    weights = update_weights(resp)
+    lost = lost_responsibility(resp.sum(axis=0), dtype)
+    if lost.size == 0:
+        means, covariances = _observed_updates(
+            x_hat, c_tilde, inverse, resp, covariance_type, reg_covar
+        )
+        return weights, means, covariances
+    report_lost_components(lost, dtype, reg_covar, covariance_type)
+    # the formulas on the other components; the lost ones are reset
+    kept = np.setdiff1d(np.arange(n_components), lost)
+    means = np.zeros((n_components, n_features), dtype)
+    means[kept], kept_covariances = _observed_updates(
+        x_hat[:, kept],
+        c_tilde[:, kept],
+        inverse,
+        resp[:, kept],
+        covariance_type,
+        reg_covar,
+    )
+    if covariance_type == "tied":
+        return weights, means, kept_covariances
+    reset = reg_covar * np.ones(1, dtype)
+    if covariance_type == "full":
+        reset = reg_covar * np.eye(n_features, dtype=dtype)
+    covariances = np.empty((n_components,) + kept_covariances.shape[1:], dtype)
+    covariances[kept] = kept_covariances
+    covariances[lost] = reset
+    return weights, means, covariances
+
+
+def em_step_observed(
+    X, weights, means, covariances, covariance_type="full", reg_covar=0.0
+):
+    """One iteration of EM with missing values: E-step, then M-step.
+
+    γ from :func:`observed_responsibilities`, then :func:`m_step_observed`
+    with the same (previous) means and covariances for x̂ and C̃. With
+    ``reg_covar == 0`` the observed-data log-likelihood
+    :func:`observed_log_likelihood` does not decrease. With no NaN this is
+    :func:`e_step` followed by :func:`m_step`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        NaN for a missing entry; every row has at least one observed value.
+    weights : array-like of shape (n_components,)
+    means : array-like of shape (n_components, n_features)
+    covariances : array-like
+        Shape for ``covariance_type``: the parameters θ_old the step starts from.
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+        The shape of both the given and the updated covariances.
+    reg_covar : float, default=0.0
+
+    Returns
+    -------
+    weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, n_features)
+    covariances : ndarray
+        Shape for ``covariance_type``.
+    """
+    resp = observed_responsibilities(X, weights, means, covariances, covariance_type)
+    return m_step_observed(X, resp, means, covariances, covariance_type, reg_covar)

@@ -17,7 +17,7 @@ ERRORS = (
         "sigma-n-for-nk",
         "gmmlib/em.py",
         "covariances = scatter / nk[:, None, None] + reg_covar * identity",
-        "covariances = scatter / len(X) + reg_covar * identity",
+        "covariances = scatter / nk.sum() + reg_covar * identity",
         "Σ_k^new = S_k / N: N for N_k",
         "04_covariance_update",
         cells=(
