@@ -182,8 +182,9 @@ def _parsed(lines):
         if key == "warnings":
             values[key] = [w for w in rest.split(" | ") if w]
         else:
+            # R's NA (a failed fit's loglik and parameters) becomes nan
             values.setdefault(key, []).append(
-                np.array([float(x) for x in rest.split()])
+                np.array([np.nan if x == "NA" else float(x) for x in rest.split()])
             )
     return values
 
@@ -214,9 +215,12 @@ def em(X, model, weights, means, covariances, itmax, tol=0.0):
     dict
         'loglik' (float, the total log-likelihood), 'iterations' (int, as
         mclust's info: negative when `itmax` was reached), 'error' (the last
-        relative change), 'returnCode', 'weights' (K,), 'means' (K, d),
-        'covariances' (K, d, d), 'n_parameters', 'bic' (mclust's, of this
-        fit), 'warnings' (list of str).
+        relative change), 'returnCode' (0 converged, 1 `itmax` reached; on
+        failure -1 singular covariance, -3 a mixing proportion fell below
+        threshold, and loglik and parameters are nan), 'weights' (K,),
+        'means' (K, d), 'covariances' (K, d, d), 'n_parameters', 'bic'
+        (mclust's, of this fit), 'warnings' (list of str: mclust's warnings,
+        always asked for with `warn=TRUE`).
     """
     X = np.asarray(X, dtype=np.float64)
     n, d = X.shape
@@ -234,7 +238,7 @@ def em(X, model, weights, means, covariances, itmax, tol=0.0):
     values = _parsed(_run("em", files))
     return {
         "loglik": float(values["loglik"][0][0]),
-        "iterations": int(values["iterations"][0][0]),
+        "iterations": int(values["iterations"][0][0]),  # never NA
         "error": float(values["error"][0][0]),
         "returnCode": int(values["returnCode"][0][0]),
         "weights": values["pro"][0],

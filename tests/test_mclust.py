@@ -224,6 +224,23 @@ def test_parameter_counts_and_bic_are_mclusts_with_the_sign_turned():
 
 
 @mclust
+def test_a_failed_mclust_fit_comes_back_as_nan_with_its_warning():
+    # five copies of one point and a component started on them with a tiny
+    # variance: its covariance becomes singular in the first M-step
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.normal(size=(20, 2)), rng.normal(4, 1, (20, 2))])
+    X = np.vstack([X, np.tile([10.0, 10.0], (5, 1))])
+    weights = np.array([0.45, 0.45, 0.1])
+    means = np.array([[0.0, 0.0], [4.0, 4.0], [10.0, 10.0]])
+    covariances = np.stack([np.eye(2), np.eye(2), 0.01 * np.eye(2)])
+    theirs = _mclust.em(X, "VVV", weights, means, covariances, itmax=100)
+    assert theirs["returnCode"] == -1
+    assert theirs["warnings"] == ["singular covariance"]
+    assert np.isnan(theirs["loglik"])
+    assert np.isnan(theirs["means"]).all() and np.isnan(theirs["weights"]).all()
+
+
+@mclust
 def test_a_model_the_harness_does_not_build_is_refused_by_name():
     X, K = _data("K3-d2")
     start = _start(X, K, "full")
