@@ -1,7 +1,8 @@
 # Three commands for a fresh machine with Python 3.10+ and make:
 #   make book   set up .venv, build the book strictly, print where it is
-#   make test   set up .venv, run every check (pytest + nbval, planted errors, both
-#               editions built strictly, the book and JupyterLab in a browser)
+#   make test   set up .venv, run every check (pytest + nbval, gmmlib against R's
+#               mclust, planted errors, both editions built strictly, the book and
+#               JupyterLab in a browser)
 #   make lab    set up .venv, open JupyterLab on the chapters (as notebooks)
 #   make pdf    the printable book: _build/pdf/gmm-em-book.pdf (EDITION=student too)
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3.10 python3; do \
@@ -24,7 +25,7 @@ JOBS    ?= auto
 # threads spin). One BLAS thread per process; benchmarks set their own.
 ONE_BLAS_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: book full-book student-book student-config student-tree pdf full-pdf student-pdf pdfs test test-setup pytest planted browser a11y lab lint bench clean help setup
+.PHONY: book full-book student-book student-config student-tree pdf full-pdf student-pdf pdfs test test-setup pytest mclust planted browser a11y lab lint bench clean help setup
 .DEFAULT_GOAL := help
 
 help:
@@ -34,10 +35,11 @@ help:
 	@echo "make pdf    the whole book as one PDF, into $(PDF) (and the web book's folder)"
 	@echo "            make pdf EDITION=student: without solutions, into $(STUDENT_PDF)"
 	@echo "make lab    JupyterLab on the chapters, opened as notebooks (sets up .venv first)"
-	@echo "make test   run every check: unit tests, chapters under nbval, planted errors, both editions, browser"
+	@echo "make test   run every check: unit tests, chapters under nbval, mclust, planted errors, both editions, browser"
 	@echo "make setup  create .venv, install requirements.txt, compile gmmlib's kernels (the others do it first)"
 	@echo "make test-setup  setup, and the checks' tools of requirements-test.txt (make test and make pdf do it first)"
 	@echo "make pytest   the unit tests and every chapter under nbval (a part of make test)"
+	@echo "make mclust   gmmlib against R's mclust 6 from the same start (needs Rscript and r-cran-mclust; a part of make test)"
 	@echo "make browser  the built editions in headless Chromium, and the chapters in JupyterLab (a part of make test)"
 	@echo "make planted  plant each catalogued error (in gmmlib, or in a cell's claim); the cells it names must fail"
 	@echo "make a11y   the accessibility check alone (axe-core, WCAG 2.1 AA, light and dark)"
@@ -199,7 +201,14 @@ $(CFF_WHEEL): .ci/cff.txt | $(STAMP)
 cff: $(CFF_WHEEL)
 
 pytest: test-setup $(CFF_WHEEL)
-	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser and not book and not planted" -v
+	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not browser and not book and not planted and not mclust" -v
+
+# gmmlib against R's mclust (issue 20): tests/_mclust.py runs Rscript, which
+# needs r-base-core and r-cran-mclust (Debian/Ubuntu; .ci/run installs them).
+# Without them the tests fail with that install command; make pytest leaves
+# them out, so it runs without R.
+mclust: test-setup
+	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -m mclust -v tests/test_mclust.py
 
 # axe-core, the accessibility engine the browser test injects into every page,
 # from the npm registry into a git-ignored folder (never vendored). Pinned, so
@@ -233,7 +242,7 @@ a11y: test-setup $(AXE_STAMP)
 planted: test-setup
 	$(ONE_BLAS_THREAD) $(BIN)/python -m pytest -m planted -v -s tests/test_planted_errors.py
 
-test: lint pytest wheel-test planted full-book student-book pdfs browser
+test: lint pytest mclust wheel-test planted full-book student-book pdfs browser
 
 # gmmlib as a user installs it: build the sdist and the wheel, twine check them,
 # list them, install the wheel into a clean venv and run the unit tests there

@@ -842,6 +842,8 @@ default='kmeans'
         sample size, and the result is not a BIC: multiplying every weight by
         the same factor leaves the fit unchanged but changes the value, and
         can change the number of components it prefers.
+        R's mclust defines the BIC with the other sign, 2 L - p ln N (larger
+        is better): its `bic()` of the same fit is minus this value.
 
         Parameters
         ----------
