@@ -77,7 +77,9 @@ def initial_rows(backend, X, sample_weight, initial, random_state):
     return X, sample_weight
 
 
-def initial_parameters(model, X, initial, random_state, sample_weight=None):
+def initial_parameters(
+    model, X, initial, random_state, sample_weight=None, warned=None
+):
     """Initial (weights, means, covariances, precisions_cholesky), as scikit-learn.
 
     Parameters
@@ -91,6 +93,11 @@ def initial_parameters(model, X, initial, random_state, sample_weight=None):
         (each None when not given).
     random_state : numpy.random.RandomState
     sample_weight : ndarray of shape (n_samples,), optional
+    warned : set, optional
+        The run's components already named by a
+        ``DegenerateComponentWarning``: a component that the start loses
+        is named here and added to it, so that the run's first M-step,
+        which loses it again, does not name it a second time.
 
     Returns
     -------
@@ -102,7 +109,7 @@ def initial_parameters(model, X, initial, random_state, sample_weight=None):
     if weights is None or means is None or precisions is None:
         stats = initial_statistics(model, X, random_state, sample_weight)
         _, fit_means, covariances, prec_chol = parameters_from_statistics(
-            stats, model.reg_covar
+            stats, model.reg_covar, warned
         )
         if weights is None:
             nk = stats.nk + 10 * np.finfo(X.dtype).eps

@@ -39,7 +39,7 @@ _STARVED_SHARE = 0.01
 _STARVED_BATCHES = 3
 
 
-def step(model, backend, X, sample_weight, params, centre):
+def step(model, backend, X, sample_weight, params, centre, warned=None):
     """Batch ``model.n_batches_ + 1`` of stepwise EM from ``params``.
 
     See :eq:`eq-stepwise` and :eq:`eq-step-size`.
@@ -48,7 +48,9 @@ def step(model, backend, X, sample_weight, params, centre):
     ones, and the step is one EM iteration on the batch. Batch t >= 2 moves
     the running statistics ``model._stream_statistics`` by
     ρ_t = (t + τ_0)^(-κ) (κ = ``learning_decay``, τ_0 = ``learning_offset``)
-    towards the batch's.
+    towards the batch's. ``warned`` holds the stream's components already
+    named by a ``DegenerateComponentWarning`` (one stream names each once,
+    as one fit does); the M-step adds those it names.
 
     Returns
     -------
@@ -72,7 +74,7 @@ def step(model, backend, X, sample_weight, params, centre):
         rho = (t + model.learning_offset) ** -model.learning_decay
         running = stepwise_statistics(model._stream_statistics, batch, rho)
         starved = _starved_batches(model._starved_batches, weights, batch)
-    new_params = parameters_from_statistics(running, model.reg_covar)
+    new_params = parameters_from_statistics(running, model.reg_covar, warned)
     return t, batch, running, starved, new_params
 
 

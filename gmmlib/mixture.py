@@ -340,7 +340,12 @@ default='kmeans'
             _initialisation.check_same_model(
                 self, X.shape[1], "fit with warm_start=True"
             )
-        for name in ("n_batches_", "_stream_statistics", "_starved_batches"):
+        for name in (
+            "n_batches_",
+            "_stream_statistics",
+            "_starved_batches",
+            "_stream_warned",
+        ):
             self.__dict__.pop(name, None)
         if not self.keep_history:
             self.__dict__.pop("history_", None)
@@ -361,7 +366,7 @@ default='kmeans'
             progress.init_begin(init)
             if do_init:
                 params = _initialisation.initial_parameters(
-                    self, X_init, initial, random_state, weights_init
+                    self, X_init, initial, random_state, weights_init, warned
                 )
                 lower_bound = -np.inf
             else:
@@ -539,10 +544,16 @@ default='kmeans'
             a false alarm is rare once n π_k ≥ 5 (below
             1e-6), but not when n π_k is about 1 (batches
             of 10 rows and π_k = 0.1: about 4% per three batches).
+        DegenerateComponentWarning
+            When the M-step resets a component that lost all its
+            responsibility; one stream names each such component once, as one
+            `fit` does, not once per call (a `fit` ends the stream).
         """
         backend = _backend.select(X)
         streaming = hasattr(self, "n_batches_")
         fitted = _initialisation.is_fitted(self)
+        # components named by a DegenerateComponentWarning: once per stream
+        warned = set(self._stream_warned) if streaming else set()
         X = backend.validate(self, X, reset=not fitted)
         sample_weight = backend.sample_weight(sample_weight, X)
         if fitted:
@@ -556,7 +567,7 @@ default='kmeans'
                 backend, X, sample_weight, initial, random_state
             )
             params = _initialisation.initial_parameters(
-                self, X_init, initial, random_state, weights_init
+                self, X_init, initial, random_state, weights_init, warned
             )
         # the first batch is centred on its mean, as fit centres on the data's;
         # later ones on the current mixture mean, which saves a pass per batch
@@ -564,7 +575,7 @@ default='kmeans'
         backend = backend.with_threads(_threads.n_threads_for(self.n_threads, len(X)))
         with _threads.one_blas_thread(backend.n_threads):
             t, batch, running, starved, new_params = _streaming.step(
-                self, backend, X, sample_weight, params, centre
+                self, backend, X, sample_weight, params, centre, warned
             )
 
         if self.keep_history:
@@ -577,6 +588,7 @@ default='kmeans'
         self._set_parameters(new_params)
         self._stream_statistics = running
         self._starved_batches = starved
+        self._stream_warned = warned
         self.n_batches_ = t
         _streaming.warn_if_starved(starved, self, X)
         self.lower_bound_ = batch.log_likelihood / batch.total_weight

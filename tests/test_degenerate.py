@@ -221,3 +221,71 @@ def test_the_live_components_of_the_core_m_step_are_the_formulas():
         em.update_covariances(X, kept, means[:2], reg_covar=1e-6),
         rtol=1e-12,
     )
+
+
+# -- one lost component, one warning: the start and the stream ------------------------
+
+
+def _two_points():
+    """100 rows on two distinct points, far from 0: k-means' third cluster is empty."""
+    return np.repeat(np.array([[10.0, 10.0], [20.0, 20.0]]), 50, axis=0)
+
+
+def _named(run):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        run()
+    return [str(w.message) for w in _degenerate_warnings(record)]
+
+
+@pytest.mark.parametrize("method", ["fit", "fit on dask", "partial_fit"])
+def test_a_component_the_start_loses_is_named_once(method):
+    """The k-means start leaves component 2 empty, and the first M-step, at
+    its reset (mean 0, far from the rows), loses it again: one event, so one
+    warning, not one from the start and one from the first iteration."""
+    import dask.array as da
+
+    X = _two_points()
+    model = GaussianMixture(3, random_state=0, max_iter=5)
+    if method == "fit":
+        messages = _named(lambda: model.fit(X))
+    elif method == "fit on dask":
+        messages = _named(lambda: model.fit(da.from_array(X, chunks=50)))
+    else:
+        messages = _named(lambda: model.partial_fit(X))
+    assert len(messages) == 1
+    assert "component(s) [2]" in messages[0].lower()
+    np.testing.assert_array_equal(model.means_[2], 0.0)
+
+
+@pytest.mark.parametrize("on_dask", [False, True])
+def test_a_stream_names_a_lost_component_once(on_dask):
+    """One stream is one run of EM, as one fit is: component 2 (60 away from
+    the data) is lost by the first batch and stays lost, and the six calls
+    name it once, not once per call."""
+    import dask.array as da
+
+    X = _data()
+    model = GaussianMixture(3, **_start(X))
+    batches = [X[start : start + 100] for start in range(0, 600, 100)]
+    if on_dask:
+        batches = [da.from_array(batch, chunks=50) for batch in batches]
+
+    def stream():
+        for batch in batches:
+            model.partial_fit(batch)
+
+    messages = _named(stream)
+    assert len(messages) == 1
+    assert "component(s) [2]" in messages[0].lower()
+    assert model.weights_[2] <= 20 * np.finfo(X.dtype).eps / 100
+
+
+def test_a_new_stream_or_fit_names_the_lost_component_again():
+    """`fit` ends a stream: the next stream is a new run and warns anew."""
+    X = _data()
+    model = GaussianMixture(3, max_iter=5, **_start(X))
+    first = _named(lambda: model.partial_fit(X[:300]))
+    refit = _named(lambda: model.fit(X))
+    restream = _named(lambda: model.partial_fit(X[:300]))
+    assert [len(first), len(refit), len(restream)] == [1, 1, 1]
