@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.repository
+
+
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_em.py"
 
 

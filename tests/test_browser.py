@@ -57,7 +57,7 @@ from _browser_helpers import (
     visible_search_fields,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.repository]
 
 ROOT = html_root()
 BUILT = (ROOT / "index.html").is_file()

@@ -3,6 +3,8 @@
 import _browser_helpers as helpers
 import pytest
 
+pytestmark = pytest.mark.repository
+
 
 @pytest.fixture(autouse=True)
 def fresh_lookup():

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.repository
+
+
 CHECKER = Path(__file__).resolve().parent.parent / ".ci" / "check_dist.py"
 spec = importlib.util.spec_from_file_location("check_dist", CHECKER)
 check_dist = importlib.util.module_from_spec(spec)

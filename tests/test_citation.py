@@ -28,6 +28,9 @@ import yaml
 
 import gmmlib
 
+pytestmark = pytest.mark.repository
+
+
 REPO = Path(__file__).resolve().parent.parent
 CITATION = REPO / "CITATION.cff"
 HTML = Path(os.environ.get("GMMBOOK_HTML", REPO / "_build" / "html"))

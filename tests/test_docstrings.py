@@ -16,6 +16,9 @@ from test_equation_checks import ROOT, equations_module
 import gmmlib
 from gmmlib import GaussianMixture
 
+pytestmark = pytest.mark.repository
+
+
 SPHINX_ONLY = (":eq:", ":math:", ":meth:", ":class:", ":func:", ":mod:", "``")
 
 

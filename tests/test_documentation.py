@@ -33,6 +33,9 @@ from gmmlib.suffstats import (
     precisions_cholesky_from_covariances,
 )
 
+pytestmark = pytest.mark.repository
+
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from _browser_helpers import NOT_PAGE_DIRS, NOT_PAGES
 
-pytestmark = pytest.mark.book
+pytestmark = [pytest.mark.book, pytest.mark.repository]
 
 REPO = Path(__file__).resolve().parent.parent
 FULL = Path(os.environ.get("GMMBOOK_HTML", REPO / "_build" / "html"))

@@ -43,7 +43,7 @@ import jupytext
 import pytest
 from _browser_helpers import BrowserMissing, chromium_driver, find_browser
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.repository]
 
 REPO = Path(__file__).resolve().parent.parent
 CHAPTERS_DIR = REPO / "chapters"

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.repository
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -4,6 +4,9 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.repository
+
+
 ROOT = Path(__file__).resolve().parents[1]
 
 HEADER = """\

@@ -42,7 +42,7 @@ import yaml
 from _pdf import toc_parts, unresolved_references
 from test_editions import blocks, words
 
-pytestmark = pytest.mark.book
+pytestmark = [pytest.mark.book, pytest.mark.repository]
 
 REPO = Path(__file__).resolve().parent.parent
 PDFS = {

@@ -17,6 +17,9 @@ import pytest
 from planted_catalogue import PlantedError
 from test_equation_checks import equations_module as _equations
 
+pytestmark = pytest.mark.repository
+
+
 ROOT = planted_errors.ROOT
 CATALOGUE = planted_errors.CATALOGUE
 GMMLIB = [error for error in CATALOGUE if not error.in_chapter]

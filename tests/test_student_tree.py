@@ -25,6 +25,9 @@ import pytest
 import yaml
 from test_editions import blocks, words
 
+pytestmark = pytest.mark.repository
+
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "chapters"))
 import _edition  # noqa: E402
