@@ -85,10 +85,16 @@ def _starved_batches(previous, weights, batch):
     return np.where(starved, previous + 1, 0)
 
 
-def warn_if_starved(starved, model, X):
-    """Warn when a component has just been starved by the third batch in a row."""
-    if np.any(starved == _STARVED_BATCHES):
-        _warn_starved(np.flatnonzero(starved == _STARVED_BATCHES), model, X)
+def warn_if_starved(starved, model, X, lost=()):
+    """Warn when a component has just been starved by the third batch in a row.
+
+    Not for the components in ``lost``: a ``DegenerateComponentWarning`` has
+    named them already, and a lost component is starved by every batch.
+    """
+    just_starved = np.flatnonzero(starved == _STARVED_BATCHES)
+    just_starved = just_starved[~np.isin(just_starved, list(lost))]
+    if just_starved.size:
+        _warn_starved(just_starved, model, X)
 
 
 def _warn_starved(components, model, X):

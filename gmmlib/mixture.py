@@ -543,7 +543,8 @@ default='kmeans'
             at nearly fixed parameters, at most exp(-2.83 n π_k):
             a false alarm is rare once n π_k ≥ 5 (below
             1e-6), but not when n π_k is about 1 (batches
-            of 10 rows and π_k = 0.1: about 4% per three batches).
+            of 10 rows and π_k = 0.1: about 4% per three batches). Not
+            for a component that a DegenerateComponentWarning has named.
         DegenerateComponentWarning
             When the M-step resets a component that lost all its
             responsibility; one stream names each such component once, as one
@@ -590,7 +591,7 @@ default='kmeans'
         self._starved_batches = starved
         self._stream_warned = warned
         self.n_batches_ = t
-        _streaming.warn_if_starved(starved, self, X)
+        _streaming.warn_if_starved(starved, self, X, warned)
         self.lower_bound_ = batch.log_likelihood / batch.total_weight
         return self
 

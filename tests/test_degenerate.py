@@ -289,3 +289,17 @@ def test_a_new_stream_or_fit_names_the_lost_component_again():
     refit = _named(lambda: model.fit(X))
     restream = _named(lambda: model.partial_fit(X[:300]))
     assert [len(first), len(refit), len(restream)] == [1, 1, 1]
+
+
+def test_a_lost_component_is_not_reported_starved_as_well():
+    """The starved-component watch warns before a component is lost; after a
+    DegenerateComponentWarning has named it, every batch starves it, and a
+    StarvedComponentWarning for it would report the same loss again."""
+    X = _data()
+    model = GaussianMixture(3, **_start(X))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        for start in range(0, 600, 100):
+            model.partial_fit(X[start : start + 100])
+    assert [w.category for w in record] == [gmmlib.DegenerateComponentWarning]
+    assert model._starved_batches[2] >= 3  # the watch did count it starved
