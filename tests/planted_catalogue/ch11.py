@@ -98,7 +98,7 @@ ERRORS = (
     PlantedError(
         "starved-component-silent",
         "gmmlib/_streaming.py",
-        "if np.any(starved == _STARVED_BATCHES):",
+        "if just_starved.size:",
         "if False:",
         "partial_fit loses a starved component silently (no StarvedComponentWarning)",
         CHAPTER,
