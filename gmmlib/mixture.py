@@ -350,64 +350,75 @@ default='kmeans'
         if not self.keep_history:
             self.__dict__.pop("history_", None)
 
-        n_init = self.n_init if do_init else 1
-        random_state = check_random_state(self.random_state)
-        centre = backend.centre(X, sample_weight).astype(X.dtype)
-        if do_init:
-            X_init, weights_init = _initialisation.initial_rows(
-                backend, X, sample_weight, initial, random_state
-            )
-        backend = backend.with_threads(_threads.n_threads_for(self.n_threads, len(X)))
-
-        best = None
-        warned = set()  # components named by a DegenerateComponentWarning
-        progress = Progress(self.verbose, self.verbose_interval)
-        for init in range(n_init):
-            progress.init_begin(init)
+        # The BLAS at one thread for the whole fit, the start included: OpenBLAS
+        # workers that a start's calls woke spin on after it and take the cores
+        # from the first EM passes' threads (gmmlib._threads says more).
+        n_threads = _threads.n_threads_for(self.n_threads, len(X))
+        with _threads.one_blas_thread(n_threads):
+            n_init = self.n_init if do_init else 1
+            random_state = check_random_state(self.random_state)
+            centre = backend.centre(X, sample_weight).astype(X.dtype)
             if do_init:
-                params = _initialisation.initial_parameters(
-                    self, X_init, initial, random_state, weights_init, warned
+                X_init, weights_init = _initialisation.initial_rows(
+                    backend, X, sample_weight, initial, random_state
                 )
-                lower_bound = -np.inf
-            else:
-                params = self._get_parameters()
-                lower_bound = self.lower_bound_
-            run = self._run_em(
-                backend, X, sample_weight, params, lower_bound, centre, warned, progress
-            )
-            # as scikit-learn: strictly better, or nothing finite yet
-            if (
-                best is None
-                or run["lower_bound"] > best["lower_bound"]
-                or best["lower_bound"] == -np.inf
-            ):
-                best = run
+            backend = backend.with_threads(n_threads)
 
-        if not best["converged"] and self.max_iter > 0:
-            warnings.warn(
-                f"EM did not converge: the best of the initialisations was still "
-                f"changing by more than tol={self.tol:g} per sample after "
-                f"max_iter={self.max_iter} iterations. Increase max_iter or tol, "
-                "try other initial parameters, or check the data for duplicated "
-                "or degenerate points.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        self._set_parameters(best["params"])
-        self.converged_ = best["converged"]
-        self.n_iter_ = best["n_iter"]
-        self.lower_bound_ = best["lower_bound"]
-        self.lower_bounds_ = best["lower_bounds"]
+            best = None
+            warned = set()  # components named by a DegenerateComponentWarning
+            progress = Progress(self.verbose, self.verbose_interval)
+            for init in range(n_init):
+                progress.init_begin(init)
+                if do_init:
+                    params = _initialisation.initial_parameters(
+                        self, X_init, initial, random_state, weights_init, warned
+                    )
+                    lower_bound = -np.inf
+                else:
+                    params = self._get_parameters()
+                    lower_bound = self.lower_bound_
+                run = self._run_em(
+                    backend,
+                    X,
+                    sample_weight,
+                    params,
+                    lower_bound,
+                    centre,
+                    warned,
+                    progress,
+                )
+                # as scikit-learn: strictly better, or nothing finite yet
+                if (
+                    best is None
+                    or run["lower_bound"] > best["lower_bound"]
+                    or best["lower_bound"] == -np.inf
+                ):
+                    best = run
 
-        # a final E-step, so that fit_predict(X) == fit(X).predict(X)
-        with _threads.one_blas_thread(backend.n_threads):
+            if not best["converged"] and self.max_iter > 0:
+                warnings.warn(
+                    f"EM did not converge: the best of the initialisations was still "
+                    f"changing by more than tol={self.tol:g} per sample after "
+                    f"max_iter={self.max_iter} iterations. Increase max_iter or tol, "
+                    "try other initial parameters, or check the data for duplicated "
+                    "or degenerate points.",
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
+            self._set_parameters(best["params"])
+            self.converged_ = best["converged"]
+            self.n_iter_ = best["n_iter"]
+            self.lower_bound_ = best["lower_bound"]
+            self.lower_bounds_ = best["lower_bounds"]
+
+            # a final E-step, so that fit_predict(X) == fit(X).predict(X)
             out = backend.map_blocks(X, self._estep(centre), _labels_and_log_norm)
-        if self.keep_history:
-            best["history"][-1]["log_likelihood"] = backend.weighted_sum(
-                out[:, 1], sample_weight
-            )
-            self.history_ = best["history"]
-        return out[:, 0].astype(np.intp)
+            if self.keep_history:
+                best["history"][-1]["log_likelihood"] = backend.weighted_sum(
+                    out[:, 1], sample_weight
+                )
+                self.history_ = best["history"]
+            return out[:, 0].astype(np.intp)
 
     def _check_enough_rows(self, backend, X, sample_weight):
         n_samples = X.shape[0]
