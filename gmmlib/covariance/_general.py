@@ -179,17 +179,18 @@ class _CommonOrientation(Parsimonious, GeneralLayout):
         raise NotImplementedError
 
     def maximise(self, nk, scatter):
-        def covariances(D):
+        def covariances(state):
+            D = state[0]
             diagonals = np.einsum("ai,kab,bi->ki", D, scatter, D)
             eigenvalues = self._given(nk, diagonals)
             return (D * eigenvalues[:, None, :]) @ D.T
 
-        def step(D):
-            return rotation_sweep(D, scatter, nk, self.equal_volume)
+        def step(state):
+            D, first = state
+            return rotation_sweep(D, scatter, nk, self.equal_volume, first), False
 
         start = sorted_eigh(scatter.sum(axis=0))[1]
-        D = iterate(step, start, covariances, self.name)
-        return covariances(D)
+        return covariances(iterate(step, (start, True), covariances, self.name))
 
 
 class EVE(_CommonOrientation):
