@@ -137,7 +137,7 @@ def _plane_value(t, p, u, v, c, power):
     for k in range(p.size):
         w = u[k] * cos + v[k] * sin
         s = max(p[k] * p[k] - w * w, 1e-300)
-        total += c[k] * (np.log(s) if power == 0.0 else s**power)
+        total += c[k] * (np.log(s) if power == 0.0 else np.exp(power * np.log(s)))
     return total
 
 
@@ -157,8 +157,8 @@ def _plane_newton(t, p, u, v, c, power):
         if power == 0.0:
             d1, d2 = 1.0 / s, -1.0 / (s * s)
         else:
-            d1 = power * s ** (power - 1.0)
-            d2 = power * (power - 1.0) * s ** (power - 2.0)
+            d1 = power * np.exp(power * np.log(s)) / s
+            d2 = (power - 1.0) * d1 / s
         g += c[k] * d1 * ds
         h += c[k] * (d2 * ds * ds + d1 * dds)
     if h > 0:
@@ -176,6 +176,10 @@ def _sweep(D, B, nk, equal_volume, grid):
     u = np.empty(K)
     v = np.empty(K)
     c = np.empty(K)
+    logs = np.zeros(K)  # Σ_m log ω_km, kept up to date (EVE)
+    for k in range(K):
+        for m in range(d):
+            logs[k] += np.log(B[k, m, m])
     for i in range(d - 1):
         for j in range(i + 1, d):
             for k in range(K):
@@ -184,11 +188,7 @@ def _sweep(D, B, nk, equal_volume, grid):
                 u[k] = (a - cc) / 2
                 v[k] = b
                 if equal_volume:
-                    others = 0.0
-                    for m in range(d):
-                        if m != i and m != j:
-                            others += np.log(B[k, m, m])
-                    c[k] = np.exp(others / d)
+                    c[k] = np.exp((logs[k] - np.log(a) - np.log(cc)) / d)
                 else:
                     c[k] = nk[k]
             start = _plane_value(0.0, p, u, v, c, power)
@@ -199,6 +199,8 @@ def _sweep(D, B, nk, equal_volume, grid):
                     t, value = g, trial
             for _ in range(30):
                 step = _plane_newton(t, p, u, v, c, power)
+                if abs(step) < 1e-12:  # the angle to ~1e-24 in the objective
+                    break
                 accepted = False
                 for _ in range(20):
                     trial = _plane_value(t + step, p, u, v, c, power)
@@ -209,8 +211,6 @@ def _sweep(D, B, nk, equal_volume, grid):
                 if not accepted:
                     break
                 t, value = t + step, trial
-                if abs(step) < 1e-15:
-                    break
             if not value < start:
                 continue
             # over-relaxation: the planes are coupled, and a rotation past the
@@ -232,6 +232,10 @@ def _sweep(D, B, nk, equal_volume, grid):
                     bi, bj = B[k, i, r], B[k, j, r]
                     B[k, i, r] = cos * bi + sin * bj
                     B[k, j, r] = -sin * bi + cos * bj
+                if equal_volume:
+                    logs[k] = 0.0
+                    for m in range(d):
+                        logs[k] += np.log(B[k, m, m])
 
 
 def rotation_sweep(D, W, nk, equal_volume, search=True):
