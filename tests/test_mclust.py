@@ -381,3 +381,22 @@ def test_mclusts_vve_m_step_stops_below_the_maximiser_that_gmmlib_reaches(datase
     assert q_ours == pytest.approx(q_reference, rel=1e-10)
     # measured 2026-12-06: gaps 0.11, 0.018 and 0.60 in Q (1e-5 to 5e-4 of |Q|)
     assert q_ours - q_theirs > 1e-6 * abs(q_ours)
+
+
+@mclust
+@pytest.mark.parametrize("dataset", sorted(DATASETS))
+@pytest.mark.parametrize("name", CLOSED + ("VEI", "VEE", "VEV"))
+def test_mclusts_converged_fit_of_the_other_models_is_gmmlibs(name, dataset):
+    # mclust's own stopping rule (tol = 1e-5 on the relative change of L),
+    # then gmmlib for as many iterations (EVE's em() reports no count)
+    X, K = _data(dataset)
+    d = X.shape[1]
+    start = _constrained_start(X, K, name)
+    sigmas = _start_covariances(name, start, K, d)
+    theirs = _mclust.em(X, name, *start[:2], sigmas, itmax=10_000, tol=1e-5)
+    assert theirs["returnCode"] == 0 and theirs["warnings"] == []
+    assert 0 < theirs["iterations"] < 10_000
+    ours = _gmmlib_constrained(X, name, start, theirs["iterations"])
+    rtol = LOGLIK_RTOL if name in CLOSED else INNER_LOGLIK_RTOL
+    assert ours.score(X) * len(X) == pytest.approx(theirs["loglik"], rel=rtol)
+    assert ours._n_parameters() == theirs["n_parameters"]
