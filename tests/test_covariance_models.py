@@ -392,3 +392,47 @@ def test_sample_draws_each_components_covariance(name):
         empirical = np.cov(draws[labels == k], rowvar=False)
         scale = np.abs(full[k]).max()
         assert np.abs(empirical - full[k]).max() < 0.03 * scale
+
+
+@pytest.mark.parametrize("name", ["VEI", "VEE", "VEV", "EVE", "VVE"])
+def test_each_inner_iteration_raises_q(name, monkeypatch):
+    # the block ascents (and EVE's and VVE's rotation sweeps) never lower Q:
+    # record the covariances after every inner iteration
+    import gmmlib.covariance._diagonal as diagonal
+    import gmmlib.covariance._general as general
+
+    model = covariance.get(name)
+    seen = []
+
+    def recording(step, state, covariances, label):
+        def recorded(state):
+            state = step(state)
+            seen.append(covariances(state))
+            return state
+
+        seen.append(covariances(state))
+        return _parsimonious.iterate(recorded, state, covariances, label)
+
+    module = diagonal if model.diagonal else general
+    monkeypatch.setattr(module, "iterate", recording)
+    X, resp = _scatter(2, d=5, K=4)
+    stats = SufficientStatistics.from_responsibilities(X, resp, "full")
+    W = stats.scatter + 1e-3 * stats.nk[:, None, None] * np.eye(5)
+    scatter = np.diagonal(W, axis1=1, axis2=2).copy() if model.diagonal else W
+    final = _full(model, model.maximise(stats.nk, scatter))
+    # VEV's loop runs on the eigenvalues, D_k being W_k's eigenvectors
+    vectors = np.linalg.eigh(W)[1][:, :, ::-1]
+    values = []
+    for sigmas in seen:
+        if model.diagonal:
+            full = np.array(model.to_full(sigmas, 4, 5))
+        elif sigmas.ndim == 2:
+            full = (vectors * sigmas[:, None, :]) @ np.swapaxes(vectors, 1, 2)
+        else:
+            full = sigmas
+        values.append(_q(full, stats.nk, W))
+    assert len(values) > 3
+    steps = np.diff(values)
+    assert np.all(steps >= -1e-12 * abs(values[-1])), steps
+    assert values[-1] - values[0] > 0
+    np.testing.assert_allclose(_q(final, stats.nk, W), values[-1], rtol=1e-14)
