@@ -970,11 +970,13 @@ def m_step_observed(
 
     ``reg_covar`` is then added to every variance, as in :func:`m_step`. Each
     such step does not decrease the observed-data log-likelihood
-    :func:`observed_log_likelihood` when ``reg_covar == 0`` (EM's monotonicity,
-    with x_{n,m} among the latent variables); Ghahramani and Jordan (1994)
-    derive this EM, Little and Rubin (Statistical Analysis with Missing Data,
-    ch. 11) treat it for one Gaussian and for mixtures. Dropping C̃ (imputing
-    x̂ as if it were observed) would underestimate every variance.
+    :func:`observed_log_likelihood` when ``reg_covar == 0``, every N_k > 0 and
+    every S_k is positive definite (EM's monotonicity, with x_{n,m} among the
+    latent variables); Ghahramani and Jordan (1994) derive this EM, Little and
+    Rubin (Statistical Analysis with Missing Data, ch. 11) treat it for one
+    Gaussian and for mixtures. Dropping C̃ (imputing x̂ as if it were
+    observed) would give a smaller variance along every direction that
+    involves a coordinate missing in some row with γ_nk > 0.
 
     A component whose N_k is at most 10 eps is reset as :func:`m_step` does it
     (mean 0, covariance ``reg_covar * I``, a ``gmmlib.DegenerateComponentWarning``;
