@@ -84,6 +84,15 @@ ERRORS = (
         CHAPTER,
     ),
     PlantedError(
+        "theta-free-ratio-under-mnar",
+        "chapters/12_missing_values.md",
+        'for name in ("MCAR", "MAR"):\n    assert np.isclose(*ratios[name]',
+        'for name in ("MCAR", "MAR", "MNAR"):\n    assert np.isclose(*ratios[name]',
+        "the observed-data likelihood's share of eq-ignorability claimed "
+        "free of θ under MNAR too (the mechanism's factor left the integral)",
+        CHAPTER,
+    ),
+    PlantedError(
         "rate-masks-not-growing",
         "chapters/12_missing_values.md",
         "    hidden = uniform < fraction\n",
