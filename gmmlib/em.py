@@ -768,7 +768,8 @@ def observed_log_likelihood(X, weights, means, covariances, covariance_type="ful
     and of which entries are missing is L_obs plus a term free of θ (Little
     and Rubin, Statistical Analysis with Missing Data, on ignorable
     missingness), so maximum likelihood maximises L_obs. With no NaN it is
-    :func:`log_likelihood`.
+    :func:`log_likelihood`. See :eq:`eq-observed-log-likelihood`; the MAR
+    argument is :eq:`eq-ignorability`.
 
     Parameters
     ----------
@@ -807,7 +808,7 @@ def observed_responsibilities(X, weights, means, covariances, covariance_type="f
     observed coordinates o: Bayes' rule with the
     marginal densities of :func:`observed_log_likelihood`. The E-step of the
     missing-data EM (Ghahramani and Jordan, 1994); with no NaN it is
-    :func:`responsibilities`.
+    :func:`responsibilities`. See :eq:`eq-observed-responsibility`.
 
     Parameters
     ----------
@@ -884,6 +885,8 @@ def conditional_moments(X, means, covariances, covariance_type="full"):
     for any fixed a. These are the expected sufficient statistics of the
     missing-data E-step (Ghahramani and Jordan, 1994). Σ_{k,oo} is factored
     by Cholesky once per missing pattern and component, never inverted.
+    See :eq:`eq-conditional-moments`; the same moments in the precision are
+    :eq:`eq-conditional-precision`.
 
     This is the readable reference: it holds one d×d matrix per row and
     component, n_samples · n_components · d² numbers (8 MB at 1000 rows,
@@ -948,7 +951,8 @@ def m_step_observed(
                       − ½ Σ_n Σ_k γ_nk [d ln 2π + ln det Σ_k
                       + (x̂_nk − μ_k)ᵀ Σ_k⁻¹ (x̂_nk − μ_k) + tr(Σ_k⁻¹ C̃_nk)],
 
-    with N_k = Σ_n γ_nk. Its maximiser, term by term:
+    with N_k = Σ_n γ_nk (:eq:`eq-q-missing`). Its maximiser, term by term
+    (:eq:`eq-sigma-new-missing`):
 
     - π_k = N_k / N (Lagrange multiplier for Σ_k π_k = 1, as without NaN);
     - μ_k = (1/N_k) Σ_n γ_nk x̂_nk: x̂ and C̃ are fixed, so setting the
@@ -966,11 +970,13 @@ def m_step_observed(
 
     ``reg_covar`` is then added to every variance, as in :func:`m_step`. Each
     such step does not decrease the observed-data log-likelihood
-    :func:`observed_log_likelihood` when ``reg_covar == 0`` (EM's monotonicity,
-    with x_{n,m} among the latent variables); Ghahramani and Jordan (1994)
-    derive this EM, Little and Rubin (Statistical Analysis with Missing Data,
-    ch. 11) treat it for one Gaussian and for mixtures. Dropping C̃ (imputing
-    x̂ as if it were observed) would underestimate every variance.
+    :func:`observed_log_likelihood` when ``reg_covar == 0``, every N_k > 0 and
+    every S_k is positive definite (EM's monotonicity, with x_{n,m} among the
+    latent variables); Ghahramani and Jordan (1994) derive this EM, Little and
+    Rubin (Statistical Analysis with Missing Data, ch. 11) treat it for one
+    Gaussian and for mixtures. Dropping C̃ (imputing x̂ as if it were
+    observed) would give a smaller variance along every direction that
+    involves a coordinate missing in some row with γ_nk > 0.
 
     A component whose N_k is at most 10 eps is reset as :func:`m_step` does it
     (mean 0, covariance ``reg_covar * I``, a ``gmmlib.DegenerateComponentWarning``;
@@ -1063,7 +1069,7 @@ def em_step_observed(
     with the same (previous) means and covariances for x̂ and C̃. With
     ``reg_covar == 0`` the observed-data log-likelihood
     :func:`observed_log_likelihood` does not decrease. With no NaN this is
-    :func:`e_step` followed by :func:`m_step`.
+    :func:`e_step` followed by :func:`m_step`. See :eq:`eq-sigma-new-missing`.
 
     Parameters
     ----------

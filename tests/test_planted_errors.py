@@ -10,6 +10,7 @@ with the record.
 
 import json
 import os
+import re
 import shutil
 
 import planted_errors
@@ -42,6 +43,15 @@ def test_the_catalogue_holds_distinct_errors_each_aimed_at_one_chapter():
             assert error.file == f"chapters/{error.chapter}.md", error.id
         else:
             assert error.cells, f"{error.id}: a gmmlib error names its cells"
+
+
+def test_contributing_states_the_catalogues_true_size():
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    counts = re.findall(r"(\d+) errors in about", text)
+    assert counts == [str(len(CATALOGUE))], (
+        f"CONTRIBUTING.md §4 says {counts} errors; the catalogue holds "
+        f"{len(CATALOGUE)}: update the number there."
+    )
 
 
 @pytest.mark.parametrize("error", CATALOGUE, ids=lambda e: e.id)

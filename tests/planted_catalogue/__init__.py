@@ -54,6 +54,7 @@ from . import (  # noqa: E402  (the modules import PlantedError from here)
     ch09,
     ch10,
     ch11,
+    ch12,
 )
 
 CATALOGUE: tuple[PlantedError, ...] = (
@@ -68,4 +69,5 @@ CATALOGUE: tuple[PlantedError, ...] = (
     + ch09.ERRORS
     + ch10.ERRORS
     + ch11.ERRORS
+    + ch12.ERRORS
 )
