@@ -269,6 +269,12 @@ default='kmeans'
         self.learning_offset = learning_offset
         self.n_threads = n_threads
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # NaN is a missing entry (fitted by its observed-data likelihood)
+        tags.input_tags.allow_nan = True
+        return tags
+
     # -- fitting --------------------------------------------------------------
 
     def fit(self, X, y=None, sample_weight=None):
@@ -331,6 +337,7 @@ default='kmeans'
         """
         backend = _backend.select(X)
         X = backend.validate(self, X, reset=True, ensure_min_samples=2)
+        missing = backend.missing_values(X, fitting=True)
         sample_weight = backend.sample_weight(sample_weight, X)
         self._check_enough_rows(backend, X, sample_weight)
         initial = self._checked_initial_parameters(X)
@@ -362,6 +369,10 @@ default='kmeans'
                 X_init, weights_init = _initialisation.initial_rows(
                     backend, X, sample_weight, initial, random_state
                 )
+                if missing:
+                    X_init, weights_init = _initialisation.complete_rows(
+                        X_init, weights_init, self.n_components, centre
+                    )
             backend = backend.with_threads(n_threads)
 
             best = None
@@ -386,6 +397,7 @@ default='kmeans'
                     centre,
                     warned,
                     progress,
+                    missing,
                 )
                 # as scikit-learn: strictly better, or nothing finite yet
                 if (
@@ -412,7 +424,9 @@ default='kmeans'
             self.lower_bounds_ = best["lower_bounds"]
 
             # a final E-step, so that fit_predict(X) == fit(X).predict(X)
-            out = backend.map_blocks(X, self._estep(centre), _labels_and_log_norm)
+            out = backend.map_blocks(
+                X, self._estep(centre, missing), _labels_and_log_norm
+            )
             if self.keep_history:
                 best["history"][-1]["log_likelihood"] = backend.weighted_sum(
                     out[:, 1], sample_weight
@@ -440,9 +454,21 @@ default='kmeans'
                 )
 
     def _run_em(
-        self, backend, X, sample_weight, params, lower_bound, centre, warned, progress
+        self,
+        backend,
+        X,
+        sample_weight,
+        params,
+        lower_bound,
+        centre,
+        warned,
+        progress,
+        missing=False,
     ):
         """EM from `params` until convergence or `max_iter`.
+
+        With `missing`, X holds NaN and each E-step works on the observed
+        entries of each row (`gmmlib.suffstats.BlockEStep`).
 
         `warned` collects the components that lost their responsibility, so
         that one fit names each in one `DegenerateComponentWarning`.
@@ -456,7 +482,10 @@ default='kmeans'
             for n_iter in range(1, self.max_iter + 1):
                 previous = lower_bound
                 estep = BlockEStep(
-                    *_estep_arguments(params), self.covariance_type, centre
+                    *_estep_arguments(params),
+                    self.covariance_type,
+                    centre,
+                    missing=missing,
                 )
                 stats = backend.statistics(X, estep, sample_weight)
                 params = parameters_from_statistics(stats, self.reg_covar, warned)
@@ -567,6 +596,7 @@ default='kmeans'
         # components named by a DegenerateComponentWarning: once per stream
         warned = set(self._stream_warned) if streaming else set()
         X = backend.validate(self, X, reset=not fitted)
+        missing = backend.missing_values(X, fitting=not fitted)
         sample_weight = backend.sample_weight(sample_weight, X)
         if fitted:
             _initialisation.check_same_model(self, X.shape[1], "partial_fit")
@@ -578,6 +608,13 @@ default='kmeans'
             X_init, weights_init = _initialisation.initial_rows(
                 backend, X, sample_weight, initial, random_state
             )
+            if missing:
+                X_init, weights_init = _initialisation.complete_rows(
+                    X_init,
+                    weights_init,
+                    self.n_components,
+                    backend.centre(X, sample_weight),
+                )
             params = _initialisation.initial_parameters(
                 self, X_init, initial, random_state, weights_init, warned
             )
@@ -587,7 +624,7 @@ default='kmeans'
         backend = backend.with_threads(_threads.n_threads_for(self.n_threads, len(X)))
         with _threads.one_blas_thread(backend.n_threads):
             t, batch, running, starved, new_params = _streaming.step(
-                self, backend, X, sample_weight, params, centre, warned
+                self, backend, X, sample_weight, params, centre, warned, missing
             )
 
         if self.keep_history:
@@ -682,22 +719,27 @@ default='kmeans'
         # what warm_start and partial_fit may continue (check_same_model)
         self._fitted_covariance_type = self.covariance_type
 
-    def _estep(self, centre=None):
+    def _estep(self, centre=None, missing=False):
         return BlockEStep(
-            *_estep_arguments(self._get_parameters()), self.covariance_type, centre
+            *_estep_arguments(self._get_parameters()),
+            self.covariance_type,
+            centre,
+            missing=missing,
         )
 
-    def _per_block(self, backend, X, func):
+    def _per_block(self, backend, X, func, missing=False):
         """`func(estep, block)` over X's row blocks at the fitted parameters."""
         backend = backend.with_threads(_threads.n_threads_for(self.n_threads, len(X)))
         with _threads.one_blas_thread(backend.n_threads):
-            return backend.map_blocks(X, self._estep(), func)
+            return backend.map_blocks(X, self._estep(missing=missing), func)
 
     def _validated(self, X):
-        """The backend for X, and X validated against the fitted model."""
+        """The backend for X, X validated against the fitted model, and
+        whether X has missing entries (NaN)."""
         check_is_fitted(self)
         backend = _backend.select(X)
-        return backend, backend.validate(self, X, reset=False)
+        X = backend.validate(self, X, reset=False)
+        return backend, X, backend.missing_values(X, fitting=False)
 
     # -- prediction -----------------------------------------------------------
 
@@ -717,8 +759,8 @@ default='kmeans'
             In the dtype of the fitted parameters (that of the training
             data); a lazy Dask array for Dask input.
         """
-        backend, X = self._validated(X)
-        return self._per_block(backend, X, _log_norm)
+        backend, X, missing = self._validated(X)
+        return self._per_block(backend, X, _log_norm, missing)
 
     def score(self, X, y=None, sample_weight=None):
         """Mean log-likelihood per row; with weights, their weighted mean.
@@ -749,9 +791,9 @@ default='kmeans'
             Computed (before the conversion to `float`) in the dtype of
             `score_samples`.
         """
-        backend, X = self._validated(X)
+        backend, X, missing = self._validated(X)
         sample_weight = backend.sample_weight(sample_weight, X)
-        log_prob = self._per_block(backend, X, _log_norm)
+        log_prob = self._per_block(backend, X, _log_norm, missing)
         if sample_weight is None:
             return float(log_prob.mean())
         # Dask's weights are only read now: refuse all-zero ones by name
@@ -770,8 +812,8 @@ default='kmeans'
         -------
         labels : ndarray of shape (n_samples,)
         """
-        backend, X = self._validated(X)
-        return self._per_block(backend, X, _labels)
+        backend, X, missing = self._validated(X)
+        return self._per_block(backend, X, _labels, missing)
 
     def predict_proba(self, X):
         """Responsibilities γ(z_nk) of each component for each row.
@@ -786,8 +828,8 @@ default='kmeans'
         -------
         resp : ndarray of shape (n_samples, n_components)
         """
-        backend, X = self._validated(X)
-        return self._per_block(backend, X, _resp)
+        backend, X, missing = self._validated(X)
+        return self._per_block(backend, X, _resp, missing)
 
     def sample(self, n_samples=1):
         """Draw rows from the fitted mixture.
@@ -846,9 +888,9 @@ default='kmeans'
 
     def _weighted_log_likelihood(self, X, sample_weight):
         """Σ_n w_n ln p(x_n) and Σ_n w_n."""
-        backend, X = self._validated(X)
+        backend, X, missing = self._validated(X)
         sample_weight = backend.sample_weight(sample_weight, X)
-        log_prob = self._per_block(backend, X, _log_norm)
+        log_prob = self._per_block(backend, X, _log_norm, missing)
         return (
             backend.weighted_sum(log_prob, sample_weight),
             backend.total_weight(sample_weight, X),

@@ -46,6 +46,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 
 from gmmlib import _kernels, _threads, covariance
 from gmmlib._validation import lost_responsibility, report_lost_components
@@ -572,6 +573,35 @@ class BlockEStep:
         (the data mean). Defaults to the weighted mean of ``means``.
     dtype : numpy dtype, optional
         Working precision; defaults to that of ``means``.
+    missing : bool, default=False
+        Whether the blocks may hold NaN, each a missing entry. Then each block's
+        rows with a NaN are set apart and E-stepped on their observed
+        coordinates (:meth:`_incomplete_sums`, the EM of Ghahramani and Jordan
+        1994); its complete rows take the path above, unchanged. False (the
+        default) skips the search for NaN, so complete data costs nothing more.
+
+    Notes
+    -----
+    Missing values, by the precision :math:`Λ_k = U_k U_k^T`. For a row with
+    observed coordinates o and missing ones m, the observed-data density
+    :math:`N(x_o | μ_{k,o}, Σ_{k,oo})` needs :math:`Σ_{k,oo}`, which the
+    factors do not hold. Two identities of the partitioned inverse give it:
+    :math:`\\ln|Σ_{oo}| = \\ln|Σ| + \\ln|Λ_{mm}|`, and the quadratic form
+    :math:`(x_o - μ_o)^T Σ_{oo}^{-1} (x_o - μ_o)` is the full form
+    :math:`(x - μ)^T Λ (x - μ)` minimised over :math:`x_m`, whose minimiser is
+    the conditional mean :math:`\\hat{x}_m = μ_m - Λ_{mm}^{-1} Λ_{mo} (x_o -
+    μ_o)`. So the row is filled with :math:`\\hat{x}_{k}`, whitened with
+    :math:`U_k` as a complete row, and its log-density corrected by
+    :math:`-\\tfrac12 \\ln|Λ_{mm}|` and by :math:`|m|` fewer factors
+    :math:`(2π)^{-1/2}`. The expected statistics given :math:`x_o` are
+    :math:`E[x] = \\hat{x}_k` and :math:`E[(x - b)(x - b)^T] = (\\hat{x}_k -
+    b)(\\hat{x}_k - b)^T + \\tilde{C}_k` with :math:`\\tilde{C}_k` zero but for
+    the block :math:`Λ_{mm}^{-1}` (the conditional covariance, the Schur
+    complement of :math:`Σ_{oo}`): they enter the same sums as complete rows
+    do, so every covariance model's M-step applies unchanged. This is
+    :func:`gmmlib.em.em_step_observed`, computed from the precision factors;
+    one Cholesky factor of :math:`Λ_{mm}` serves every row of a missing
+    pattern and component, and is kept for the blocks that follow.
     """
 
     def __init__(
@@ -582,6 +612,7 @@ class BlockEStep:
         covariance_type,
         centre=None,
         dtype=None,
+        missing=False,
     ):
         model = covariance.get(covariance_type)
         dtype = np.dtype(dtype or np.asarray(means).dtype)
@@ -639,6 +670,24 @@ class BlockEStep:
         )
         self._floor = _log_floor(dtype)
         self._tile = _kernels.tile_rows(n_features, n_components)
+        self.missing = bool(missing)
+        if self.missing:
+            # float64 precisions and constants of the observed-data densities
+            upper = np.zeros((K, d, d))
+            if model.diagonal:
+                upper[:, np.arange(d), np.arange(d)] = stacked
+            else:
+                upper[:] = stacked
+            self._upper = upper
+            self._precisions = upper @ upper.transpose(0, 2, 1)
+            self._const64 = (
+                -0.5 * d * math.log(2 * math.pi)
+                + log_det.astype(np.float64)
+                + log_weights
+            )
+            self._shift64 = self.shift.astype(np.float64)
+            self._means64 = means.astype(np.float64)
+            self._patterns = {}  # missing pattern -> its per-component pieces
 
     # -- pieces -------------------------------------------------------------
 
@@ -671,6 +720,135 @@ class BlockEStep:
             "total": np.empty(n_rows, self.dtype),
         }
 
+    # -- rows with missing entries (NaN) ------------------------------------
+
+    def _pattern(self, missing_row):
+        """Per component, the pieces of one missing pattern (cached).
+
+        For the missing coordinates m and the observed o of ``missing_row``
+        (a boolean row, True where missing), and each component k: the
+        regression :math:`A_k = Λ_{mm}^{-1} Λ_{mo}` (so :math:`\\hat{x}_m -
+        μ_m = -A_k (x_o - μ_o)`), the conditional covariance
+        :math:`Λ_{mm}^{-1}`, and :math:`\\tfrac12 \\ln|Λ_{mm}|` plus the
+        :math:`|m|` factors :math:`(2π)^{-1/2}` the log-density drops, all from
+        one Cholesky factor of :math:`Λ_{mm}` (positive definite, a principal
+        block of a positive definite :math:`Λ_k`). See the class's Notes.
+        """
+        key = missing_row.tobytes()
+        pieces = self._patterns.get(key)
+        if pieces is not None:
+            return pieces
+        m = np.flatnonzero(missing_row)
+        o = np.flatnonzero(~missing_row)
+        regressions, conditionals = [], []
+        correction = np.empty(self.n_components)
+        for k, precision in enumerate(self._precisions):
+            factor = scipy.linalg.cho_factor(
+                precision[np.ix_(m, m)], lower=True, check_finite=False
+            )
+            regressions.append(
+                scipy.linalg.cho_solve(
+                    factor, precision[np.ix_(m, o)], check_finite=False
+                )
+            )
+            conditional = scipy.linalg.cho_solve(
+                factor, np.eye(len(m)), check_finite=False
+            )
+            conditionals.append(0.5 * (conditional + conditional.T))
+            correction[k] = np.log(np.diagonal(factor[0])).sum()
+        correction -= 0.5 * len(m) * math.log(2 * math.pi)
+        pieces = (m, o, regressions, conditionals, correction)
+        self._patterns[key] = pieces
+        return pieces
+
+    def _pattern_log_prob(self, rows, pieces):
+        """Log-densities (K, n) of rows that share a missing pattern, and their
+        residuals :math:`\\hat{x}_{nk} - μ_k` (K, n, d), in float64.
+
+        :math:`\\ln π_k + \\ln N(x_{n,o} | μ_{k,o}, Σ_{k,oo})`, the observed-data
+        term of :func:`gmmlib.em.observed_log_likelihood`, from the filled
+        row (the class's Notes).
+        """
+        m, o, regressions, _, correction = pieces
+        K = self.n_components
+        observed = rows[:, o]
+        residuals = np.empty((K, rows.shape[0], self.n_features))
+        log_prob = np.empty((K, rows.shape[0]))
+        for k in range(K):
+            r = residuals[k]
+            r[:, o] = observed - self._means64[k, o]
+            r[:, m] = -(r[:, o] @ regressions[k].T)
+            whitened = r @ self._upper[k]
+            log_prob[k] = (
+                self._const64[k]
+                - correction[k]
+                - 0.5 * np.einsum("ij,ij->i", whitened, whitened)
+            )
+        return log_prob, residuals
+
+    def _incomplete_groups(self, rows, missing):
+        """The rows grouped by missing pattern: (pieces, row indices) pairs."""
+        packed = np.packbits(missing, axis=1)
+        keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1])))[
+            :, 0
+        ]
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        order = np.argsort(inverse.reshape(-1), kind="stable")
+        bounds = np.cumsum(np.bincount(inverse.reshape(-1)))[:-1]
+        return [
+            (self._pattern(missing[row]), group)
+            for row, group in zip(first, np.split(order, bounds), strict=True)
+        ]
+
+    def _incomplete_sums(self, rows, missing, sums, sample_weight=None):
+        """Add the sums of rows with missing entries to ``sums``; their
+        log-likelihood.
+
+        As :meth:`_shifted_sums`, with each row's expected statistics given
+        its observed entries: :math:`γ_{nk}` the observed-data
+        responsibility (:func:`gmmlib.em.observed_responsibilities`),
+        :math:`\\hat{x}_{nk} - μ_k` for :math:`a_n - b_k`, and
+        :math:`\\tilde{C}_k` added to the scatter once per pattern, weighted
+        by the pattern's :math:`\\sum_n γ_{nk}` (only its diagonal for the
+        diagonal models).
+        """
+        nk, moved, scatter = sums
+        log_likelihood = 0.0
+        rows = np.asarray(rows, np.float64)
+        for pieces, group in self._incomplete_groups(rows, missing):
+            log_prob, residuals = self._pattern_log_prob(rows[group], pieces)
+            resp, log_norm = _responsibilities_t(log_prob)
+            if sample_weight is not None:
+                w = np.asarray(sample_weight[group], np.float64)
+                resp *= w
+                log_likelihood += float(np.dot(w, log_norm))
+            else:
+                log_likelihood += float(log_norm.sum())
+            counts = resp.sum(axis=1)
+            nk += counts
+            moved += np.einsum("kn,knd->kd", resp, residuals)
+            m, conditionals = pieces[0], pieces[3]
+            if self._diagonal:
+                scatter[:, :, 0] += np.einsum("kn,knd->kd", resp, residuals**2)
+                for k in range(self.n_components):
+                    scatter[k, m, 0] += counts[k] * np.diagonal(conditionals[k])
+            else:
+                scatter += np.einsum("kn,kni,knj->kij", resp, residuals, residuals)
+                for k in range(self.n_components):
+                    scatter[k][np.ix_(m, m)] += counts[k] * conditionals[k]
+        return log_likelihood
+
+    def _split_missing(self, rows):
+        """The mask of NaN in the rows that have one, and those rows' indices
+        (None when ``missing`` is off or the block is complete)."""
+        if not self.missing:
+            return None, None
+        nan = np.isnan(rows)
+        incomplete = np.flatnonzero(nan.any(axis=1))
+        if incomplete.size == 0:
+            return None, None
+        return nan[incomplete], incomplete
+
     def weighted_log_prob(self, X_block):
         """:math:`\\ln π_k + \\ln N(x_n | μ_k, Σ_k)` for each row and component.
 
@@ -686,7 +864,21 @@ class BlockEStep:
         """
         rows = self._rows(X_block)
         out = np.empty((self.n_components, rows.shape[0]), self.dtype)
-        self._log_prob(rows, False, out, out[0])
+        missing, incomplete = self._split_missing(rows)
+        if incomplete is None:
+            self._log_prob(rows, False, out, out[0])
+            return out.T
+        complete = np.ones(rows.shape[0], bool)
+        complete[incomplete] = False
+        if complete.any():
+            part = np.empty((self.n_components, int(complete.sum())), self.dtype)
+            self._log_prob(rows[complete], False, part, part[0])
+            out[:, complete] = part
+        incomplete_rows = np.asarray(rows[incomplete], np.float64)
+        for pieces, group in self._incomplete_groups(incomplete_rows, missing):
+            out[:, incomplete[group]] = self._pattern_log_prob(
+                incomplete_rows[group], pieces
+            )[0]
         return out.T
 
     def _shifted_sums(self, X_block, workspace, sums, sample_weight=None):
@@ -701,6 +893,22 @@ class BlockEStep:
         :math:`\\sum_n w_n \\ln p(x_n)`.
         """
         rows = self._rows(X_block)
+        missing, incomplete = self._split_missing(rows)
+        if incomplete is not None:
+            # rows with NaN by their observed entries, the others as always
+            weights = None if sample_weight is None else sample_weight[incomplete]
+            log_likelihood = self._incomplete_sums(
+                rows[incomplete], missing, sums, weights
+            )
+            complete = np.ones(rows.shape[0], bool)
+            complete[incomplete] = False
+            if not complete.any():
+                return log_likelihood
+            if sample_weight is not None:
+                sample_weight = np.asarray(sample_weight)[complete]
+            return log_likelihood + self._shifted_sums(
+                rows[complete], workspace, sums, sample_weight
+            )
         n = rows.shape[0]
         log_prob = workspace["log_prob"][:, :n]
         top, total = workspace["top"][:n], workspace["total"][:n]
