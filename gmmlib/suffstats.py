@@ -46,7 +46,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 
 from gmmlib import _kernels, _threads, covariance
 from gmmlib._validation import lost_responsibility, report_lost_components
@@ -688,6 +687,7 @@ class BlockEStep:
             self._shift64 = self.shift.astype(np.float64)
             self._means64 = means.astype(np.float64)
             self._patterns = {}  # missing pattern -> its per-component pieces
+            self._ones = np.ones(d, dtype)
 
     # -- pieces -------------------------------------------------------------
 
@@ -718,6 +718,8 @@ class BlockEStep:
             "log_prob": np.empty((self.n_components, n_rows), self.dtype),
             "top": np.empty(n_rows, self.dtype),
             "total": np.empty(n_rows, self.dtype),
+            # rows with NaN set aside, E-stepped together (_flush_incomplete)
+            "incomplete": [],
         }
 
     # -- rows with missing entries (NaN) ------------------------------------
@@ -725,80 +727,86 @@ class BlockEStep:
     def _pattern(self, missing_row):
         """Per component, the pieces of one missing pattern (cached).
 
-        For the missing coordinates m and the observed o of ``missing_row``
-        (a boolean row, True where missing), and each component k: the
-        regression :math:`A_k = Λ_{mm}^{-1} Λ_{mo}` (so :math:`\\hat{x}_m -
-        μ_m = -A_k (x_o - μ_o)`), the conditional covariance
-        :math:`Λ_{mm}^{-1}`, and :math:`\\tfrac12 \\ln|Λ_{mm}|` plus the
-        :math:`|m|` factors :math:`(2π)^{-1/2}` the log-density drops, all from
-        one Cholesky factor of :math:`Λ_{mm}` (positive definite, a principal
-        block of a positive definite :math:`Λ_k`). See the class's Notes.
+        For the missing coordinates m of ``missing_row`` (a boolean row, True
+        where missing) and each component k, from one Cholesky factor of
+        :math:`Λ_{mm}` (positive definite, a principal block of a positive
+        definite :math:`Λ_k`): :math:`\\tilde{C}_k`, the d×d matrix that is
+        :math:`Λ_{mm}^{-1}` on the block m×m and zero elsewhere; the map
+        :math:`M_k = I - \\tilde{C}_k Λ_k`, which takes the residual
+        :math:`a` with :math:`a_o = x_o - μ_{k,o}`, :math:`a_m = 0` to
+        :math:`\\hat{x}_k - μ_k` (its rows o are those of I, its rows m
+        give :math:`-Λ_{mm}^{-1} Λ_{mo} a_o`); and the log-density's
+        correction :math:`\\tfrac12 \\ln|Λ_{mm}| - \\tfrac{|m|}{2} \\ln 2π`.
+        See the class's Notes.
+
+        Returns
+        -------
+        conditionals, maps : ndarray of shape (n_components, d, d)
+        corrections : ndarray of shape (n_components,)
         """
         key = missing_row.tobytes()
         pieces = self._patterns.get(key)
         if pieces is not None:
             return pieces
+        K, d = self.n_components, self.n_features
         m = np.flatnonzero(missing_row)
-        o = np.flatnonzero(~missing_row)
-        regressions, conditionals = [], []
-        correction = np.empty(self.n_components)
-        for k, precision in enumerate(self._precisions):
-            factor = scipy.linalg.cho_factor(
-                precision[np.ix_(m, m)], lower=True, check_finite=False
-            )
-            regressions.append(
-                scipy.linalg.cho_solve(
-                    factor, precision[np.ix_(m, o)], check_finite=False
-                )
-            )
-            conditional = scipy.linalg.cho_solve(
-                factor, np.eye(len(m)), check_finite=False
-            )
-            conditionals.append(0.5 * (conditional + conditional.T))
-            correction[k] = np.log(np.diagonal(factor[0])).sum()
-        correction -= 0.5 * len(m) * math.log(2 * math.pi)
-        pieces = (m, o, regressions, conditionals, correction)
+        # Λ_mm of every component at once, and its Cholesky factors L L^T
+        blocks = self._precisions[:, m[:, None], m[None, :]]
+        lower = np.linalg.cholesky(blocks)
+        # Λ_mm^{-1} = L^{-T} L^{-1}
+        lower_inverse = np.linalg.inv(lower)
+        inverse = lower_inverse.transpose(0, 2, 1) @ lower_inverse
+        conditionals = np.zeros((K, d, d))
+        conditionals[:, m[:, None], m[None, :]] = 0.5 * (
+            inverse + inverse.transpose(0, 2, 1)
+        )
+        corrections = np.log(np.diagonal(lower, axis1=1, axis2=2)).sum(axis=1)
+        corrections -= 0.5 * len(m) * math.log(2 * math.pi)
+        maps = np.eye(d) - conditionals @ self._precisions
+        pieces = (conditionals, maps, corrections)
         self._patterns[key] = pieces
         return pieces
 
-    def _pattern_log_prob(self, rows, pieces):
-        """Log-densities (K, n) of rows that share a missing pattern, and their
-        residuals :math:`\\hat{x}_{nk} - μ_k` (K, n, d), in float64.
+    def _incomplete_terms(self, rows, missing):
+        """Observed-data log-densities and residuals of rows with NaN.
 
-        :math:`\\ln π_k + \\ln N(x_{n,o} | μ_{k,o}, Σ_{k,oo})`, the observed-data
-        term of :func:`gmmlib.em.observed_log_likelihood`, from the filled
-        row (the class's Notes).
+        :math:`\\ln π_k + \\ln N(x_{n,o} | μ_{k,o}, Σ_{k,oo})` (K, n), the
+        term of :func:`gmmlib.em.observed_log_likelihood`, from the row filled
+        with its conditional mean and whitened by :math:`U_k` (the class's
+        Notes); the residuals :math:`\\hat{x}_{nk} - μ_k` (K, n, d); and each
+        row's pattern among the block's, with those patterns' conditional
+        covariances :math:`\\tilde{C}` (n_patterns, K, d, d). In float64.
         """
-        m, o, regressions, _, correction = pieces
-        K = self.n_components
-        observed = rows[:, o]
-        residuals = np.empty((K, rows.shape[0], self.n_features))
-        log_prob = np.empty((K, rows.shape[0]))
+        packed = np.packbits(missing, axis=1)
+        keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1])))
+        _, first, inverse = np.unique(
+            keys[:, 0], return_index=True, return_inverse=True
+        )
+        inverse = inverse.reshape(-1)
+        pieces = [self._pattern(missing[i]) for i in first]
+        conditionals = np.stack([p[0] for p in pieces])
+        maps = np.stack([p[1] for p in pieces])
+        corrections = np.stack([p[2] for p in pieces])
+        K, n = self.n_components, rows.shape[0]
+        log_prob = np.empty((K, n))
+        residuals = np.empty((K, n, self.n_features))
         for k in range(K):
-            r = residuals[k]
-            r[:, o] = observed - self._means64[k, o]
-            r[:, m] = -(r[:, o] @ regressions[k].T)
+            a = rows - self._means64[k]
+            a[missing] = 0.0
+            # x̂_nk - μ_k = M_k a_n, M_k of row n's pattern
+            r = np.einsum("nij,nj->ni", maps[inverse, k], a, out=residuals[k])
             whitened = r @ self._upper[k]
             log_prob[k] = (
                 self._const64[k]
-                - correction[k]
+                - corrections[inverse, k]
                 - 0.5 * np.einsum("ij,ij->i", whitened, whitened)
             )
-        return log_prob, residuals
+        return log_prob, residuals, inverse, conditionals
 
-    def _incomplete_groups(self, rows, missing):
-        """The rows grouped by missing pattern: (pieces, row indices) pairs."""
-        packed = np.packbits(missing, axis=1)
-        keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1])))[
-            :, 0
-        ]
-        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        order = np.argsort(inverse.reshape(-1), kind="stable")
-        bounds = np.cumsum(np.bincount(inverse.reshape(-1)))[:-1]
-        return [
-            (self._pattern(missing[row]), group)
-            for row, group in zip(first, np.split(order, bounds), strict=True)
-        ]
+    def _incomplete_chunks(self, n_rows):
+        """Row ranges that bound the per-row d×d maps to about 1 MiB."""
+        step = max(64, 2**17 // (self.n_features * self.n_features))
+        return _block_ranges(n_rows, step)
 
     def _incomplete_sums(self, rows, missing, sums, sample_weight=None):
         """Add the sums of rows with missing entries to ``sums``; their
@@ -807,7 +815,7 @@ class BlockEStep:
         As :meth:`_shifted_sums`, with each row's expected statistics given
         its observed entries: :math:`γ_{nk}` the observed-data
         responsibility (:func:`gmmlib.em.observed_responsibilities`),
-        :math:`\\hat{x}_{nk} - μ_k` for :math:`a_n - b_k`, and
+        :math:`\\hat{x}_{nk} - μ_k` in place of :math:`a_n - b_k`, and
         :math:`\\tilde{C}_k` added to the scatter once per pattern, weighted
         by the pattern's :math:`\\sum_n γ_{nk}` (only its diagonal for the
         diagonal models).
@@ -815,39 +823,66 @@ class BlockEStep:
         nk, moved, scatter = sums
         log_likelihood = 0.0
         rows = np.asarray(rows, np.float64)
-        for pieces, group in self._incomplete_groups(rows, missing):
-            log_prob, residuals = self._pattern_log_prob(rows[group], pieces)
+        for start, stop in self._incomplete_chunks(rows.shape[0]):
+            log_prob, residuals, inverse, conditionals = self._incomplete_terms(
+                rows[start:stop], missing[start:stop]
+            )
             resp, log_norm = _responsibilities_t(log_prob)
             if sample_weight is not None:
-                w = np.asarray(sample_weight[group], np.float64)
+                w = np.asarray(sample_weight[start:stop], np.float64)
                 resp *= w
                 log_likelihood += float(np.dot(w, log_norm))
             else:
                 log_likelihood += float(log_norm.sum())
-            counts = resp.sum(axis=1)
-            nk += counts
+            nk += resp.sum(axis=1)
             moved += np.einsum("kn,knd->kd", resp, residuals)
-            m, conditionals = pieces[0], pieces[3]
+            # Σ_n γ_nk C̃_nk = Σ_p (Σ_{n in p} γ_nk) C̃_pk
+            pattern_nk = np.stack(
+                [np.bincount(inverse, g, len(conditionals)) for g in resp], axis=1
+            )
+            for k in range(self.n_components):
+                weighted = residuals[k] * resp[k][:, None]
+                if self._diagonal:
+                    scatter[k, :, 0] += (weighted * residuals[k]).sum(axis=0)
+                else:
+                    scatter[k] += weighted.T @ residuals[k]
+            expected = np.einsum("pk,pkij->kij", pattern_nk, conditionals)
             if self._diagonal:
-                scatter[:, :, 0] += np.einsum("kn,knd->kd", resp, residuals**2)
-                for k in range(self.n_components):
-                    scatter[k, m, 0] += counts[k] * np.diagonal(conditionals[k])
+                scatter[:, :, 0] += np.diagonal(expected, axis1=1, axis2=2)
             else:
-                scatter += np.einsum("kn,kni,knj->kij", resp, residuals, residuals)
-                for k in range(self.n_components):
-                    scatter[k][np.ix_(m, m)] += counts[k] * conditionals[k]
+                scatter += expected
         return log_likelihood
+
+    def _flush_incomplete(self, workspace, sums):
+        """E-step the rows with NaN set aside in ``workspace`` (by several
+        blocks, so that their Python-level cost is paid once for many rows),
+        add their sums to ``sums``, and return their log-likelihood."""
+        parts = workspace["incomplete"]
+        if not parts:
+            return 0.0
+        workspace["incomplete"] = []
+        rows = np.concatenate([part[0] for part in parts])
+        missing = np.concatenate([part[1] for part in parts])
+        weights = None
+        if parts[0][2] is not None:
+            weights = np.concatenate([part[2] for part in parts])
+        return self._incomplete_sums(rows, missing, sums, weights)
 
     def _split_missing(self, rows):
         """The mask of NaN in the rows that have one, and those rows' indices
         (None when ``missing`` is off or the block is complete)."""
         if not self.missing:
             return None, None
-        nan = np.isnan(rows)
-        incomplete = np.flatnonzero(nan.any(axis=1))
-        if incomplete.size == 0:
+        # a NaN makes the row's sum NaN: one product finds the candidates
+        with np.errstate(all="ignore"):
+            candidates = np.flatnonzero(np.isnan(rows @ self._ones))
+        if candidates.size == 0:
             return None, None
-        return nan[incomplete], incomplete
+        nan = np.isnan(rows.take(candidates, axis=0))
+        has_nan = nan.any(axis=1)  # the sum of finite values may overflow
+        if not has_nan.any():
+            return None, None
+        return nan[has_nan], candidates[has_nan]
 
     def weighted_log_prob(self, X_block):
         """:math:`\\ln π_k + \\ln N(x_n | μ_k, Σ_k)` for each row and component.
@@ -868,16 +903,15 @@ class BlockEStep:
         if incomplete is None:
             self._log_prob(rows, False, out, out[0])
             return out.T
-        complete = np.ones(rows.shape[0], bool)
-        complete[incomplete] = False
-        if complete.any():
-            part = np.empty((self.n_components, int(complete.sum())), self.dtype)
-            self._log_prob(rows[complete], False, part, part[0])
+        complete = _other_rows(rows.shape[0], incomplete)
+        if complete.size:
+            part = np.empty((self.n_components, complete.size), self.dtype)
+            self._log_prob(rows.take(complete, axis=0), False, part, part[0])
             out[:, complete] = part
-        incomplete_rows = np.asarray(rows[incomplete], np.float64)
-        for pieces, group in self._incomplete_groups(incomplete_rows, missing):
-            out[:, incomplete[group]] = self._pattern_log_prob(
-                incomplete_rows[group], pieces
+        incomplete_rows = np.asarray(rows.take(incomplete, axis=0), np.float64)
+        for start, stop in self._incomplete_chunks(incomplete.size):
+            out[:, incomplete[start:stop]] = self._incomplete_terms(
+                incomplete_rows[start:stop], missing[start:stop]
             )[0]
         return out.T
 
@@ -897,17 +931,21 @@ class BlockEStep:
         if incomplete is not None:
             # rows with NaN by their observed entries, the others as always
             weights = None if sample_weight is None else sample_weight[incomplete]
-            log_likelihood = self._incomplete_sums(
-                rows[incomplete], missing, sums, weights
+            workspace["incomplete"].append(
+                (rows.take(incomplete, axis=0), missing, weights)
             )
-            complete = np.ones(rows.shape[0], bool)
-            complete[incomplete] = False
-            if not complete.any():
+            log_likelihood = 0.0
+            if sum(len(part[0]) for part in workspace["incomplete"]) >= len(
+                workspace["top"]
+            ):
+                log_likelihood = self._flush_incomplete(workspace, sums)
+            if incomplete.size == rows.shape[0]:
                 return log_likelihood
+            complete = _other_rows(rows.shape[0], incomplete)
             if sample_weight is not None:
-                sample_weight = np.asarray(sample_weight)[complete]
+                sample_weight = np.asarray(sample_weight).take(complete)
             return log_likelihood + self._shifted_sums(
-                rows[complete], workspace, sums, sample_weight
+                rows.take(complete, axis=0), workspace, sums, sample_weight
             )
         n = rows.shape[0]
         log_prob = workspace["log_prob"][:, :n]
@@ -1013,8 +1051,17 @@ class BlockEStep:
                 total_weight = (total_weight or 0.0) + float(
                     weights.sum(dtype=np.float64)
                 )
+        log_likelihood += self._flush_incomplete(workspace, sums)
         n_samples = sum(stop - start for start, stop in ranges)
         return self._finish(n_samples, sums, log_likelihood, total_weight)
+
+
+def _other_rows(n_rows, rows):
+    """The indices of ``range(n_rows)`` not in ``rows`` (for ``take``, which
+    copies rows many times faster than a boolean mask or ``np.delete``)."""
+    keep = np.ones(n_rows, bool)
+    keep[rows] = False
+    return np.flatnonzero(keep)
 
 
 def _log_floor(dtype):
