@@ -98,6 +98,29 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     Dask input alike: the estimator chooses a backend once per call
     and the EM loop never looks at the type of `X`.
 
+    Missing values: NaN in a NumPy `X` marks a missing entry, in `fit`,
+    `partial_fit` and every method that reads rows. EM then maximises the
+    observed-data log-likelihood Σ_n ln Σ_k π_k N(x_n,o | μ_k,o, Σ_k,oo),
+    o the observed coordinates of row n (Ghahramani & Jordan 1994; Little &
+    Rubin; right for values missing at random): the E-step gives each row
+    its responsibilities given its observed entries, and the expected
+    statistics E[x_n] and E[x_n x_nᵀ] given them (the missing entries'
+    conditional mean and covariance under each component), which the
+    M-step of every `covariance_type` takes as it takes complete rows
+    (`gmmlib.em.em_step_observed` is the readable reference, and the
+    tests check the estimator against it). `score_samples` returns the
+    log-density of each row's observed entries, `predict_proba` the
+    responsibilities given them. The start ('kmeans' and every other
+    `init_params`) runs on the complete rows when at least
+    `n_components * (n_features + 1)` are left, else on all rows with each
+    NaN replaced by its column's mean. Refused, each by its place: ±inf
+    (`X[row, col]`), a row with no observed value (`X[row]`), and in a fit a
+    column with none (`X[:, j]`). A Dask `X` with NaN is refused when its
+    blocks are computed (pass `X.compute()` for data that fits in memory).
+    Complete rows cost what they cost without missing values; a row with a
+    NaN costs several times more (benchmarks/bench_missing.py: at 10% of
+    the entries missing, an iteration takes about four times as long).
+
     Parameters
     ----------
     n_components : int, default=1
@@ -303,10 +326,15 @@ default='kmeans'
         convergence test uses the weighted mean log-likelihood per unit of
         weight.
 
+        With NaN in `X` (missing entries), EM maximises the observed-data
+        log-likelihood; see Missing values in the class's description.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Or a `dask.array.Array` chunked by rows.
+            Or a `dask.array.Array` chunked by rows. NaN marks a missing
+            entry (NumPy input only); each row and each column needs an
+            observed value.
         y : ignored
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative, finite, not all zero; a Dask array chunked like X's
@@ -747,7 +775,9 @@ default='kmeans'
         """Log-likelihood ln p(x_n) of each row (eq-mixture).
 
         Per row, so sample weights do not enter; `score`, `bic`
-        and `aic` take `sample_weight` and weight these values.
+        and `aic` take `sample_weight` and weight these values. For a row
+        with missing entries (NaN), the log-density of its observed entries
+        o, ln Σ_k π_k N(x_n,o | μ_k,o, Σ_k,oo).
 
         Parameters
         ----------
@@ -818,7 +848,9 @@ default='kmeans'
     def predict_proba(self, X):
         """Responsibilities γ(z_nk) of each component for each row.
 
-        See eq-responsibility.
+        See eq-responsibility. For a row with missing entries (NaN), the
+        responsibilities given its observed entries o: π_k N(x_n,o | μ_k,o,
+        Σ_k,oo) over their sum.
 
         Parameters
         ----------
