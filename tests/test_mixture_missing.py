@@ -307,6 +307,21 @@ def test_partial_fit_steps_are_observed_data_em_steps(covariance_type):
     assert after > before
 
 
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+def test_partial_fit_with_integer_weights_is_partial_fit_of_repeated_rows(
+    covariance_type,
+):
+    X = with_missing(clustered(), "mcar-10%")
+    counts = np.random.default_rng(4).integers(0, 3, size=len(X))
+    counts[:K] = 1
+    weighted = estimator(X, covariance_type, max_iter=1)
+    repeated = estimator(X, covariance_type, max_iter=1)
+    for batch in (slice(0, 300), slice(300, 600)):
+        weighted.partial_fit(X[batch], sample_weight=counts[batch])
+        repeated.partial_fit(np.repeat(X[batch], counts[batch], axis=0))
+    assert_parameters_close(fitted(weighted), fitted(repeated), rtol=1e-10)
+
+
 def test_float32_rows_with_nan_fit_close_to_float64():
     X = with_missing(clustered(), "mcar-10%")
     single = fit_quietly(
