@@ -774,6 +774,26 @@ class BlockEStep:
         self._patterns[key] = pieces
         return pieces
 
+    def _row_patterns(self, missing):
+        """Each row's missing pattern among the distinct ones, and those
+        patterns' pieces (:meth:`_pattern`) stacked: ``inverse`` (n,),
+        ``conditionals`` and ``maps`` (n_patterns, K, d, d), ``corrections``
+        (n_patterns, K)."""
+        if self.n_features <= 62:
+            # one integer per row, its bits the missing coordinates
+            keys = missing @ (np.int64(1) << np.arange(self.n_features, dtype=np.int64))
+        else:
+            packed = np.ascontiguousarray(np.packbits(missing, axis=1))
+            keys = packed.view(np.dtype((np.void, packed.shape[1])))[:, 0]
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        pieces = [self._pattern(missing[i]) for i in first]
+        return (
+            np.ascontiguousarray(inverse.reshape(-1), np.intp),
+            np.stack([p[0] for p in pieces]),
+            np.stack([p[1] for p in pieces]),
+            np.stack([p[2] for p in pieces]),
+        )
+
     def _incomplete_terms(self, rows, missing):
         """Observed-data log-densities and residuals of rows with NaN.
 
@@ -784,16 +804,7 @@ class BlockEStep:
         row's pattern among the block's, with those patterns' conditional
         covariances :math:`\\tilde{C}` (n_patterns, K, d, d). In float64.
         """
-        packed = np.packbits(missing, axis=1)
-        keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1])))
-        _, first, inverse = np.unique(
-            keys[:, 0], return_index=True, return_inverse=True
-        )
-        inverse = inverse.reshape(-1)
-        pieces = [self._pattern(missing[i]) for i in first]
-        conditionals = np.stack([p[0] for p in pieces])
-        maps = np.stack([p[1] for p in pieces])
-        corrections = np.stack([p[2] for p in pieces])
+        inverse, conditionals, maps, corrections = self._row_patterns(missing)
         K, n = self.n_components, rows.shape[0]
         log_prob = np.empty((K, n))
         residuals = np.empty((K, n, self.n_features))
@@ -825,40 +836,45 @@ class BlockEStep:
         :math:`\\hat{x}_{nk} - μ_k` in place of :math:`a_n - b_k`, and
         :math:`\\tilde{C}_k` added to the scatter once per pattern, weighted
         by the pattern's :math:`\\sum_n γ_{nk}` (only its diagonal for the
-        diagonal models).
+        diagonal models). The rows are walked by one compiled loop
+        (``gmmlib._kernels.incomplete_rows``).
         """
         nk, moved, scatter = sums
-        log_likelihood = 0.0
-        rows = np.asarray(rows, np.float64)
-        for start, stop in self._incomplete_chunks(rows.shape[0]):
-            log_prob, residuals, inverse, conditionals = self._incomplete_terms(
-                rows[start:stop], missing[start:stop]
-            )
-            resp, log_norm = _responsibilities_t(log_prob)
-            if sample_weight is not None:
-                w = np.asarray(sample_weight[start:stop], np.float64)
-                resp *= w
-                log_likelihood += float(np.dot(w, log_norm))
-            else:
-                log_likelihood += float(log_norm.sum())
-            nk += resp.sum(axis=1)
-            moved += np.einsum("kn,knd->kd", resp, residuals)
-            # Σ_n γ_nk C̃_nk = Σ_p (Σ_{n in p} γ_nk) C̃_pk
-            pattern_nk = np.stack(
-                [np.bincount(inverse, g, len(conditionals)) for g in resp], axis=1
-            )
-            for k in range(self.n_components):
-                weighted = residuals[k] * resp[k][:, None]
-                if self._diagonal:
-                    scatter[k, :, 0] += (weighted * residuals[k]).sum(axis=0)
-                else:
-                    scatter[k] += weighted.T @ residuals[k]
-            expected = np.einsum("pk,pkij->kij", pattern_nk, conditionals)
-            if self._diagonal:
-                scatter[:, :, 0] += np.diagonal(expected, axis1=1, axis2=2)
-            else:
-                scatter += expected
-        return log_likelihood
+        rows = np.ascontiguousarray(rows, np.float64)
+        inverse, conditionals, maps, corrections = self._row_patterns(missing)
+        pattern_nk = np.zeros((len(conditionals), self.n_components))
+        log_norm = np.empty(rows.shape[0])
+        weights = (
+            np.empty(0)
+            if sample_weight is None
+            else np.ascontiguousarray(sample_weight, np.float64)
+        )
+        _kernels.incomplete_rows(
+            rows,
+            inverse,
+            self._means64,
+            maps,
+            self._upper,
+            self._const64,
+            corrections,
+            _log_floor(np.float64),
+            self._diagonal,
+            weights,
+            log_norm,
+            nk,
+            moved,
+            scatter,
+            pattern_nk,
+        )
+        # Σ_n γ_nk C̃_nk = Σ_p (Σ_{n in p} γ_nk) C̃_pk
+        expected = np.einsum("pk,pkij->kij", pattern_nk, conditionals)
+        if self._diagonal:
+            scatter[:, :, 0] += np.diagonal(expected, axis1=1, axis2=2)
+        else:
+            scatter += expected
+        if sample_weight is None:
+            return float(log_norm.sum())
+        return float(np.dot(weights, log_norm))
 
     def _flush_incomplete(self, workspace, sums):
         """E-step the rows with NaN set aside in ``workspace`` (by several
