@@ -25,6 +25,10 @@ memory).
    triangle of :math:`\\mathbf{S}_k(\\boldsymbol{\\mu}_k)` about the means
    the E-step runs at (:eq:`eq-tile-sums`).
 
+Rows with missing entries (NaN) have a third kernel, :func:`incomplete_rows`,
+which does all of the above row by row for rows filled with their conditional
+means (``gmmlib.suffstats.BlockEStep``'s Notes derive it).
+
 Chapter 7 ("One pass over a block: the engine") derives each step; the
 symbols are the book's: :math:`\\mathbf{a}_n = \\mathbf{x}_n - \\mathbf{c}`,
 :math:`\\mathbf{b}_k = \\boldsymbol{\\mu}_k - \\mathbf{c}` (``shift``),

@@ -602,12 +602,14 @@ class BlockEStep:
     one Cholesky factor of :math:`Λ_{mm}` serves every row of a missing
     pattern and component, and is kept for the blocks that follow.
 
-    The rows with a NaN are NumPy's work, not the compiled loops': a block's
-    are set aside and E-stepped together once a block's worth has gathered
-    (and at the end of a thread's share of blocks), vectorised over their
-    patterns, in chunks that keep the rows' d×d maps near 1 MiB. Memory
-    beyond the complete path's: the rows set aside (at most a block's, d
-    numbers each) and per chunk K·d + d² float64 numbers per row.
+    The rows with a NaN take their own compiled loop
+    (``gmmlib._kernels.incomplete_rows``, row by row rather than in tiles):
+    a block's are set aside and E-stepped together once a block's worth has
+    gathered (and at the end of a thread's share of blocks), so that the
+    Python-level work per call (grouping the rows by pattern, stacking the
+    patterns' pieces) is paid once for many rows. Memory beyond the complete
+    path's: the rows set aside (at most a block's, d numbers each, with
+    their mask and pattern) and 2 K d² numbers per pattern.
     """
 
     def __init__(
