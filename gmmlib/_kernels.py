@@ -468,17 +468,24 @@ def incomplete_rows(
             for i in range(d):
                 x = rows[t, i]
                 a[i] = 0.0 if np.isnan(x) else x - means[k, i]
-            for i in range(d):
-                s = 0.0
-                for j in range(d):
-                    s += maps[p, k, i, j] * a[j]
-                r[k, i] = s
             q = 0.0
-            for j in range(d):
-                s = 0.0
-                for i in range(j + 1):
-                    s += r[k, i] * upper[k, i, j]
-                q += s * s
+            if diagonal:
+                # Λ_k diagonal: Λ_mo = 0, so x̂_m = μ_m and M_pk a = a
+                for i in range(d):
+                    r[k, i] = a[i]
+                    s = a[i] * upper[k, i, i]
+                    q += s * s
+            else:
+                for i in range(d):
+                    s = 0.0
+                    for j in range(d):
+                        s += maps[p, k, i, j] * a[j]
+                    r[k, i] = s
+                for j in range(d):
+                    s = 0.0
+                    for i in range(j + 1):
+                        s += r[k, i] * upper[k, i, j]
+                    q += s * s
             lp[k] = const[k] - corrections[p, k] - 0.5 * q
         top = lp[0]
         for k in range(1, K):
