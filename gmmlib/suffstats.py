@@ -737,15 +737,19 @@ class BlockEStep:
         """Per component, the pieces of one missing pattern (cached).
 
         For the missing coordinates m of ``missing_row`` (a boolean row, True
-        where missing) and each component k, from one Cholesky factor of
-        :math:`Λ_{mm}` (positive definite, a principal block of a positive
-        definite :math:`Λ_k`): :math:`\\tilde{C}_k`, the d×d matrix that is
+        where missing) and each component k, from :math:`Λ_{mm}` (positive
+        definite, a principal block of a positive definite :math:`Λ_k`; its
+        Cholesky factor gives the log-determinant, NumPy's batched inverse
+        the inverse, for all components in one call each):
+        :math:`\\tilde{C}_k`, the d×d matrix that is
         :math:`Λ_{mm}^{-1}` on the block m×m and zero elsewhere; the map
         :math:`M_k = I - \\tilde{C}_k Λ_k`, which takes the residual
         :math:`a` with :math:`a_o = x_o - μ_{k,o}`, :math:`a_m = 0` to
         :math:`\\hat{x}_k - μ_k` (its rows o are those of I, its rows m
         give :math:`-Λ_{mm}^{-1} Λ_{mo} a_o`); and the log-density's
         correction :math:`\\tfrac12 \\ln|Λ_{mm}| - \\tfrac{|m|}{2} \\ln 2π`.
+        A pattern that misses nothing (a finite row whose sum overflowed)
+        gets :math:`\\tilde{C} = 0`, M = I and no correction: a complete row.
         See the class's Notes.
 
         Returns
@@ -759,18 +763,18 @@ class BlockEStep:
             return pieces
         K, d = self.n_components, self.n_features
         m = np.flatnonzero(missing_row)
-        # Λ_mm of every component at once, and its Cholesky factors L L^T
-        blocks = self._precisions[:, m[:, None], m[None, :]]
-        lower = np.linalg.cholesky(blocks)
-        # Λ_mm^{-1} = L^{-T} L^{-1}
-        lower_inverse = np.linalg.inv(lower)
-        inverse = lower_inverse.transpose(0, 2, 1) @ lower_inverse
         conditionals = np.zeros((K, d, d))
-        conditionals[:, m[:, None], m[None, :]] = 0.5 * (
-            inverse + inverse.transpose(0, 2, 1)
-        )
-        corrections = np.log(np.diagonal(lower, axis1=1, axis2=2)).sum(axis=1)
-        corrections -= 0.5 * len(m) * math.log(2 * math.pi)
+        corrections = np.zeros(K)
+        if m.size:
+            # Λ_mm of every component at once; Λ_mm = L L^T, ln|Λ_mm| = 2 Σ ln L_ii
+            blocks = self._precisions[:, m[:, None], m[None, :]]
+            lower = np.linalg.cholesky(blocks)
+            inverse = np.linalg.inv(blocks)
+            conditionals[:, m[:, None], m[None, :]] = 0.5 * (
+                inverse + inverse.transpose(0, 2, 1)
+            )
+            corrections = np.log(np.diagonal(lower, axis1=1, axis2=2)).sum(axis=1)
+            corrections -= 0.5 * m.size * math.log(2 * math.pi)
         maps = np.eye(d) - conditionals @ self._precisions
         pieces = (conditionals, maps, corrections)
         self._patterns[key] = pieces
@@ -903,11 +907,9 @@ class BlockEStep:
             candidates = np.flatnonzero(np.isnan(rows @ self._ones))
         if candidates.size == 0:
             return None, None
-        nan = np.isnan(rows.take(candidates, axis=0))
-        has_nan = nan.any(axis=1)  # the sum of finite values may overflow
-        if not has_nan.any():
-            return None, None
-        return nan[has_nan], candidates[has_nan]
+        # a row of finite values whose sum overflowed to inf - inf is taken
+        # too: its pattern misses nothing, and it is E-stepped exactly
+        return np.isnan(rows.take(candidates, axis=0)), candidates
 
     def weighted_log_prob(self, X_block):
         """:math:`\\ln π_k + \\ln N(x_n | μ_k, Σ_k)` for each row and component.
