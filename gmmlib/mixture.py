@@ -120,7 +120,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     Complete rows cost what they cost without missing values; a row with a
     NaN costs several times more (benchmarks/bench_missing.py: with 1% and
     10% of the entries missing, 3% and 27% of the rows of 4 features, an
-    iteration takes about 1.8 and 3.3 times as long).
+    iteration takes about 2 and 4 times as long).
 
     Parameters
     ----------
