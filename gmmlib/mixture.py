@@ -589,7 +589,10 @@ default='kmeans'
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            One batch; or a `dask.array.Array` chunked by rows.
+            One batch; or a `dask.array.Array` chunked by rows. NaN marks a
+            missing entry (NumPy input only), as in `fit`: the batch's
+            statistics are then the expected ones given each row's observed
+            entries. The first batch needs an observed value in each column.
         y : ignored
         sample_weight : array-like of shape (n_samples,), default=None
             As in `fit`.
