@@ -13,7 +13,11 @@ block-wise EM iteration, optional per-iteration history.
 """
 
 from gmmlib import datasets, em, gaussian, numdiff
-from gmmlib._validation import DegenerateComponentWarning, StarvedComponentWarning
+from gmmlib._validation import (
+    DegenerateComponentWarning,
+    InnerLoopWarning,
+    StarvedComponentWarning,
+)
 from gmmlib.mixture import GaussianMixture
 
 # The one place of gmmlib's version: pyproject.toml reads it (dynamic), and
@@ -23,6 +27,7 @@ __version__ = "0.2.0"
 __all__ = [
     "DegenerateComponentWarning",
     "GaussianMixture",
+    "InnerLoopWarning",
     "StarvedComponentWarning",
     "datasets",
     "em",

@@ -414,6 +414,17 @@ class DegenerateComponentWarning(UserWarning):
     """
 
 
+class InnerLoopWarning(UserWarning):
+    """An iterative M-step reached its cap of inner iterations.
+
+    Issued by the M-steps of mclust's iterative models (VEI, VEE, VEV, EVE,
+    VVE; `gmmlib.covariance`), whose maximiser of Q within the constraint is
+    found by a block ascent that stops when the covariances change by less
+    than sqrt(eps) of their largest entry. The message names the model and
+    what to try.
+    """
+
+
 class StarvedComponentWarning(UserWarning):
     """A component gets almost no responsibility from batch after batch.
 
@@ -490,15 +501,21 @@ def report_lost_components(lost, dtype, reg_covar, covariance_type, stacklevel=3
         "reset component overlaps the data), or use a prior that keeps every "
         "component (e.g. sklearn.mixture.BayesianGaussianMixture)."
     )
-    shared = _covariance.get(covariance_type).shared
+    model = _covariance.get(covariance_type)
+    shared = model.shared
     if not shared and reg_covar == 0:
         raise ValueError(
             f"Fitting the mixture failed: {happened} With reg_covar=0 the M-step "
             f"has no covariance to give them (0 * I is singular). {todo}"
         )
     reset = "their mean to 0"
-    if not shared:
+    if not shared and model.resets_lost:
         reset += f" and their covariance to reg_covar * I = {reg_covar:g} * I"
+    elif not shared:
+        reset += (
+            f" and their covariance to the maximiser of covariance_type="
+            f"{model.name!r} (its constraint ties it to the other components)"
+        )
     warnings.warn(
         f"{happened[0].upper()}{happened[1:]} The M-step sets {reset}, as "
         "scikit-learn does, and a weight of at most 20 * eps over the total "

@@ -129,7 +129,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
         'full': one general covariance per component; 'tied': one shared
         general covariance; 'diag': one diagonal covariance per component;
-        'spherical': one variance per component.
+        'spherical': one variance per component. Also mclust's fourteen
+        models by their three letters (`gmmlib.covariance.names("mclust")`;
+        VII, VVI, EEE and VVV are 'spherical', 'diag', 'tied' and 'full').
     tol : float, default=1e-3
         EM stops when the mean log-likelihood per sample changes by less.
     reg_covar : float, default=1e-6
@@ -231,7 +233,7 @@ default='kmeans'
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         # the registry's live view of the names: a registered model is accepted
-        "covariance_type": [StrOptions(covariance.MODELS.keys())],
+        "covariance_type": [StrOptions(covariance.ACCEPTED)],
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "reg_covar": [Interval(Real, 0.0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],

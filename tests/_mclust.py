@@ -7,7 +7,8 @@ which is read back. Nothing touches the network.
 
 mclust's Gaussian models Σ_k = λ_k D_k A_k D_kᵀ are named by three letters
 (volume, shape, orientation: E equal, V variable, I identity). gmmlib's four
-covariance types are four of them (`TWINS`). mclust's `em()` wants each
+covariance types are four of them (`TWINS`); the other ten are gmmlib's
+covariance types of the same names. mclust's `em()` wants each
 model's variance in its own fields (`VARIANCE_FIELDS`); `em` here takes
 full covariances, shape (K, d, d), and the R script builds those fields.
 Adding a model to the harness: its name in `TWINS` (or a test's own list),
@@ -36,6 +37,19 @@ VARIANCE_FIELDS = {
     "VVI": ("scale", "shape"),
     "EEE": ("Sigma", "cholSigma"),
     "VVV": ("cholsigma",),
+    # mclust's other ten (estepEII, ...): volume `scale` (one, or one per
+    # component), `shape` (d, or d x G) and `orientation` (d x d, or d x d x
+    # G), each present where its letter is not I
+    "EII": ("sigmasq",),
+    "EEI": ("scale", "shape"),
+    "VEI": ("scale", "shape"),
+    "EVI": ("scale", "shape"),
+    "VEE": ("scale", "shape", "orientation"),
+    "EVE": ("scale", "shape", "orientation"),
+    "VVE": ("scale", "shape", "orientation"),
+    "EEV": ("scale", "shape", "orientation"),
+    "VEV": ("scale", "shape", "orientation"),
+    "EVV": ("scale", "shape", "orientation"),
 }
 
 INSTALL = (
@@ -73,6 +87,32 @@ variance <- function(model, sigma, d, G) {
     v$cholSigma <- chol(v$Sigma)
   } else if (model == "VVV") {
     v$cholsigma <- array(apply(sigma, 3, chol), c(d, d, G))
+  } else if (model %in% c("EII", "EEI", "VEI", "EVI", "VEE", "EVE", "VVE",
+                          "EEV", "VEV", "EVV")) {
+    # sigma_k = scale_k O_k diag(shape_k) O_k': O_k the identity (I), the
+    # eigenvectors of sigma_1 (E) or of sigma_k (V); the fields of an E
+    # letter are taken from component 1 (the start satisfies the constraint)
+    letters <- strsplit(model, "")[[1]]
+    O <- array(0, c(d, d, G))
+    diagonals <- matrix(0, d, G)
+    for (k in seq_len(G)) {
+      if (letters[3] == "I") {
+        O[, , k] <- diag(d)
+      } else if (letters[3] == "E") {
+        O[, , k] <- eigen(sigma[, , 1], symmetric = TRUE)$vectors
+      } else {
+        O[, , k] <- eigen(sigma[, , k], symmetric = TRUE)$vectors
+      }
+      diagonals[, k] <- diag(t(O[, , k]) %*% sigma[, , k] %*% O[, , k])
+    }
+    scale <- apply(diagonals, 2, function(s) prod(s)^(1 / d))
+    shape <- sweep(diagonals, 2, scale, "/")
+    v$scale <- if (letters[1] == "E") scale[1] else scale
+    if (model == "EII") v$sigmasq <- scale[1]
+    if (letters[2] == "E") v$shape <- shape[, 1]
+    if (letters[2] == "V") v$shape <- shape
+    if (letters[3] == "E") v$orientation <- O[, , 1]
+    if (letters[3] == "V") v$orientation <- O
   } else {
     stop(paste("tests/_mclust.py builds no variance for model", model))
   }
@@ -83,6 +123,8 @@ if (task == "em") {
   model <- settings[1]
   itmax <- as.integer(settings[2])
   tol <- as.double(settings[3])
+  inner_tol <- as.double(settings[4])
+  inner_itmax <- as.integer(settings[5])
   X <- as.matrix(read.csv(path("X.csv"), header = FALSE))
   dimnames(X) <- NULL
   n <- nrow(X)
@@ -95,15 +137,23 @@ if (task == "em") {
   warned <- character()
   fit <- withCallingHandlers(
     em(data = X, modelName = model, parameters = parameters,
-       control = emControl(itmax = itmax, tol = tol), warn = TRUE),
+       control = emControl(itmax = c(itmax, inner_itmax),
+                           tol = c(tol, inner_tol)), warn = TRUE),
     warning = function(w) {
       warned <<- c(warned, conditionMessage(w))
       invokeRestart("muffleWarning")
     }
   )
   put("loglik", fit$loglik)
-  put("iterations", attr(fit, "info")[["iterations"]])
-  put("error", attr(fit, "info")[["error"]])
+  # info: iterations and error by position (VEE names them niterout and
+  # errout; EVE and VVE leave info out); its attribute "inner" those of the
+  # last M-step's inner loop
+  info <- attr(fit, "info")
+  inner <- attr(info, "inner")
+  put("iterations", if (is.null(info)) NA else info[[1]])
+  put("error", if (is.null(info)) NA else info[[2]])
+  put("inner_iterations", if (is.null(inner)) NA else inner[[1]])
+  put("inner_error", if (is.null(inner)) NA else inner[[2]])
   put("returnCode", attr(fit, "returnCode"))
   put("pro", fit$parameters$pro)
   put("mean", fit$parameters$mean)
@@ -189,7 +239,22 @@ def _parsed(lines):
     return values
 
 
-def em(X, model, weights, means, covariances, itmax, tol=0.0):
+def _count(value):
+    """An iteration count, None where mclust gives none (NA)."""
+    return None if np.isnan(value) else int(value)
+
+
+def em(
+    X,
+    model,
+    weights,
+    means,
+    covariances,
+    itmax,
+    tol=0.0,
+    inner_tol=1e-14,
+    inner_itmax=100_000,
+):
     """mclust's `em(X, model, parameters)` from the given parameters.
 
     Parameters
@@ -209,13 +274,22 @@ def em(X, model, weights, means, covariances, itmax, tol=0.0):
         `emControl(tol=)`, first element: EM stops once the relative change
         |L_old - L| / (1 + |L|) of the log-likelihood is not above it; 0 runs
         `itmax` iterations unless L stops changing exactly.
+    inner_tol, inner_itmax : float, int
+        `emControl`'s second elements: the iterative M-steps (VEI, VEE, EVE,
+        VVE, VEV) stop their inner loop when its relative change is not above
+        `inner_tol`, or after `inner_itmax` iterations. Tight by default, so
+        that a comparison measures gmmlib, not mclust's inner stopping rule
+        (emControl()'s default is sqrt(eps)).
 
     Returns
     -------
     dict
         'loglik' (float, the total log-likelihood), 'iterations' (int, as
-        mclust's info: negative when `itmax` was reached), 'error' (the last
-        relative change), 'returnCode' (0 converged, 1 `itmax` reached; on
+        mclust's info: negative when `itmax` was reached; None for EVE and
+        VVE, whose `em()` returns no info), 'error' (the last relative
+        change; nan where no info), 'inner_iterations' and 'inner_error'
+        (the last inner loop's, for the iterative M-steps; None and nan
+        otherwise), 'returnCode' (0 converged, 1 `itmax` reached; on
         failure -1 singular covariance, -3 a mixing proportion fell below
         threshold, and loglik and parameters are nan), 'weights' (K,),
         'means' (K, d), 'covariances' (K, d, d), 'n_parameters', 'bic'
@@ -229,7 +303,10 @@ def em(X, model, weights, means, covariances, itmax, tol=0.0):
     # R fills arrays column-major: means d x K and sigma d x d x K are the
     # C-ordered (K, d) and (K, d, d) (transposed: the same, sigma symmetric)
     files = {
-        "settings.txt": f"{model} {int(itmax)} {float(tol):.17g}\n",
+        "settings.txt": (
+            f"{model} {int(itmax)} {float(tol):.17g} {float(inner_tol):.17g} "
+            f"{int(inner_itmax)}\n"
+        ),
         "X.csv": "\n".join(",".join(f"{x:.17g}" for x in row) for row in X) + "\n",
         "pro.txt": _numbers(weights),
         "mean.txt": _numbers(means),
@@ -238,8 +315,10 @@ def em(X, model, weights, means, covariances, itmax, tol=0.0):
     values = _parsed(_run("em", files))
     return {
         "loglik": float(values["loglik"][0][0]),
-        "iterations": int(values["iterations"][0][0]),  # never NA
+        "iterations": _count(values["iterations"][0][0]),
         "error": float(values["error"][0][0]),
+        "inner_iterations": _count(values["inner_iterations"][0][0]),
+        "inner_error": float(values["inner_error"][0][0]),
         "returnCode": int(values["returnCode"][0][0]),
         "weights": values["pro"][0],
         "means": values["mean"][0].reshape(K, d),

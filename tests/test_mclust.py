@@ -15,6 +15,12 @@ the log-likelihood L(θ_N) of its last E-step. gmmlib's `max_iter=N` makes N
 E-and-M steps, so its fitted parameters are θ_N too, and `score(X) * n` is
 L(θ_N) (`lower_bound_` is L(θ_{N-1}), the E-step before the last M-step).
 
+mclust's ten other models are gmmlib's covariance types of the same names:
+from a start that satisfies each constraint, the same iterations give
+mclust's fit, to rounding for the closed-form M-steps and to the inner loops'
+tolerances for VEI, VEE, VEV and EVE; mclust 6.0.0's VVE M-step stops below
+the maximiser of Q that gmmlib reaches (asserted as such).
+
 These tests need `Rscript` and mclust (Debian/Ubuntu: r-base-core,
 r-cran-mclust; `.ci/run` installs them). They carry the marker `mclust`: `make
 mclust` runs them, `make pytest` leaves them out, and without R they fail with
@@ -29,11 +35,28 @@ import numpy as np
 import pytest
 from _mclust import TWINS, MclustUnavailable
 from sklearn.exceptions import ConvergenceWarning
+from test_covariance_models import _constrained_start, _numerical_maximiser, _q
 
-from gmmlib import GaussianMixture
+from gmmlib import GaussianMixture, covariance, em
 from gmmlib.datasets import make_mixture
+from gmmlib.suffstats import SufficientStatistics
 
 mclust = pytest.mark.mclust
+
+# mclust's ten other models, gmmlib's covariance types of the same names
+OTHERS = tuple(name for name in covariance.MCLUST_ORDER if name not in TWINS.values())
+# their M-steps in closed form, and those with an inner loop; mclust 6.0.0's
+# VVE M-step stops short of the maximiser (test below), so VVE is apart
+CLOSED = ("EII", "EEI", "EVI", "EEV", "EVV")
+INNER = ("VEI", "VEE", "VEV", "EVE")
+# the iterative models: mclust's and gmmlib's inner loops stop at their own
+# tolerances (mclust's set to 1e-14 on its own measure of change, gmmlib's
+# sqrt(eps) on Σ), and each EM iteration passes on the difference. Measured
+# (2026-12-06, every case below) at most 9.4e-9 relative in L and 8.8e-7 of
+# the largest entry in the parameters: the issue's bar of 1e-6 in L holds
+# with two orders to spare.
+INNER_LOGLIK_RTOL = 1e-6
+INNER_PARAMETER_RTOL = 1e-5
 
 # The total log-likelihood: the issue asks for 1e-6 relative; measured, the
 # twins agree to ~1e-15, so the tests hold them to 1e-10. Near the optimum L
@@ -204,7 +227,8 @@ def test_mclusts_converged_fit_is_gmmlibs_after_as_many_iterations(
 def test_parameter_counts_and_bic_are_mclusts_with_the_sign_turned():
     rng = np.random.default_rng(0)
     queries, ours = [], []
-    for covariance_type, model in TWINS.items():
+    pairs = list(TWINS.items()) + [(name, name) for name in OTHERS]
+    for covariance_type, model in pairs:
         for d in (1, 2, 3, 5, 8):
             for K in (1, 2, 4, 7):
                 estimator = GaussianMixture(K, covariance_type=covariance_type)
@@ -244,8 +268,8 @@ def test_a_failed_mclust_fit_comes_back_as_nan_with_its_warning():
 def test_a_model_the_harness_does_not_build_is_refused_by_name():
     X, K = _data("K3-d2")
     start = _start(X, K, "full")
-    with pytest.raises(RuntimeError, match="builds no variance for model VEV"):
-        _mclust.em(X, "VEV", *start[:2], start[3], 2)
+    with pytest.raises(RuntimeError, match="builds no variance for model XII"):
+        _mclust.em(X, "XII", *start[:2], start[3], 2)
 
 
 @mclust
@@ -267,3 +291,112 @@ def test_no_rscript_is_named_with_the_package_to_install(monkeypatch, tmp_path):
         e.value
     )
     assert ".ci/run" in str(e.value)
+
+
+def _gmmlib_constrained(X, name, start, n_iter):
+    weights, means, precisions = start
+    model = GaussianMixture(
+        len(weights),
+        covariance_type=name,
+        weights_init=weights,
+        means_init=means,
+        precisions_init=precisions,
+        reg_covar=0.0,
+        tol=0.0,
+        max_iter=n_iter,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X)
+    assert model.n_iter_ == n_iter
+    return model
+
+
+def _start_covariances(name, start, K, d):
+    """The (K, d, d) covariances of a start's precisions."""
+    model = covariance.get(name)
+    precisions = start[2]
+    if model.diagonal:
+        return np.array(model.to_full(1 / precisions, K, d))
+    return np.linalg.inv(precisions)
+
+
+@mclust
+@pytest.mark.parametrize("dataset", sorted(DATASETS))
+@pytest.mark.parametrize("name", CLOSED + INNER)
+def test_the_same_iterations_give_mclusts_fit_for_the_other_models(name, dataset):
+    X, K = _data(dataset)
+    d = X.shape[1]
+    start = _constrained_start(X, K, name)
+    sigmas = _start_covariances(name, start, K, d)
+    theirs = _mclust.em(X, name, *start[:2], sigmas, N_ITER, inner_tol=1e-14)
+    assert theirs["returnCode"] == 1
+    assert theirs["warnings"] == ["iteration limit reached"]
+    ours = _gmmlib_constrained(X, name, start, N_ITER)
+    closed = name in CLOSED
+    loglik_rtol = LOGLIK_RTOL if closed else INNER_LOGLIK_RTOL
+    rtol = PARAMETER_RTOL if closed else INNER_PARAMETER_RTOL
+    assert ours.score(X) * len(X) == pytest.approx(theirs["loglik"], rel=loglik_rtol)
+    full = np.array(covariance.get(name).to_full(ours.covariances_, K, d))
+    for label, value in [
+        ("weights", ours.weights_),
+        ("means", ours.means_),
+        ("covariances", full),
+    ]:
+        scale = np.abs(theirs[label]).max()
+        np.testing.assert_allclose(
+            value, theirs[label], rtol=0, atol=rtol * scale, err_msg=label
+        )
+    assert ours.bic(X) == pytest.approx(-theirs["bic"], rel=loglik_rtol)
+    assert ours._n_parameters() == theirs["n_parameters"]
+    # one iteration fewer is far outside the comparison
+    fewer = _gmmlib_constrained(X, name, start, N_ITER - 1)
+    scale = np.abs(theirs["means"]).max()
+    assert np.abs(fewer.means_ - theirs["means"]).max() > 100 * rtol * scale
+
+
+@mclust
+@pytest.mark.parametrize("dataset", sorted(DATASETS))
+def test_mclusts_vve_m_step_stops_below_the_maximiser_that_gmmlib_reaches(dataset):
+    # one M-step from the same start: the same responsibilities and means;
+    # mclust 6.0.0's VVE covariances have a lower Q than gmmlib's, which equal
+    # the numerical maximiser of Q under the constraint (BFGS), although
+    # mclust's inner loop reports convergence at 1e-14
+    X, K = _data(dataset)
+    d = X.shape[1]
+    start = _constrained_start(X, K, "VVE")
+    sigmas = _start_covariances("VVE", start, K, d)
+    theirs = _mclust.em(X, "VVE", *start[:2], sigmas, 1, inner_tol=1e-14)
+    assert theirs["inner_error"] < 1e-13
+    resp = em.responsibilities(X, start[0], start[1], sigmas)
+    stats = SufficientStatistics.from_responsibilities(X, resp, "full")
+    np.testing.assert_allclose(theirs["means"], stats.means, rtol=1e-12)
+    ours = covariance.get("VVE").maximise(stats.nk, stats.scatter)
+    reference = _numerical_maximiser("VVE", stats.nk, stats.scatter)
+    q_ours, q_theirs = (
+        _q(ours, stats.nk, stats.scatter),
+        _q(theirs["covariances"], stats.nk, stats.scatter),
+    )
+    q_reference = _q(reference, stats.nk, stats.scatter)
+    assert q_ours == pytest.approx(q_reference, rel=1e-10)
+    # measured 2026-12-06: gaps 0.11, 0.018 and 0.60 in Q (1e-5 to 5e-4 of |Q|)
+    assert q_ours - q_theirs > 1e-6 * abs(q_ours)
+
+
+@mclust
+@pytest.mark.parametrize("dataset", sorted(DATASETS))
+@pytest.mark.parametrize("name", CLOSED + ("VEI", "VEE", "VEV"))
+def test_mclusts_converged_fit_of_the_other_models_is_gmmlibs(name, dataset):
+    # mclust's own stopping rule (tol = 1e-5 on the relative change of L),
+    # then gmmlib for as many iterations (EVE's em() reports no count)
+    X, K = _data(dataset)
+    d = X.shape[1]
+    start = _constrained_start(X, K, name)
+    sigmas = _start_covariances(name, start, K, d)
+    theirs = _mclust.em(X, name, *start[:2], sigmas, itmax=10_000, tol=1e-5)
+    assert theirs["returnCode"] == 0 and theirs["warnings"] == []
+    assert 0 < theirs["iterations"] < 10_000
+    ours = _gmmlib_constrained(X, name, start, theirs["iterations"])
+    rtol = LOGLIK_RTOL if name in CLOSED else INNER_LOGLIK_RTOL
+    assert ours.score(X) * len(X) == pytest.approx(theirs["loglik"], rel=rtol)
+    assert ours._n_parameters() == theirs["n_parameters"]

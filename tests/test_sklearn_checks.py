@@ -16,7 +16,11 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from gmmlib import GaussianMixture
 
-COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
+# scikit-learn's four and mclust's ten others (VII, VVI, EEE and VVV are
+# aliases of the four: the same models)
+COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"] + [
+    "EII", "EEI", "VEI", "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV",
+]  # fmt: skip
 ESTIMATORS = [
     GaussianMixture(n_components, covariance_type=covariance_type)
     for n_components in (1, 2)

@@ -119,6 +119,10 @@ class CovarianceModel:
     shared : bool
         One Σ for all components (a component that loses its responsibility
         keeps it).
+    resets_lost : bool
+        Whether a component that loses its responsibility gets
+        ``reg_covar * I`` (``reset``); a constrained model keeps its
+        maximiser's covariance instead, which the constraint defines.
     simpler : str
         Models with fewer parameters to suggest after a collapse ("" if none).
     shape_text : str
@@ -128,6 +132,7 @@ class CovarianceModel:
     name = ""
     diagonal = False
     shared = False
+    resets_lost = True
     simpler = ""
     shape_text = ""
 
@@ -222,9 +227,10 @@ class CovarianceModel:
         """Give the components ``lost`` (indices) the covariance ``reg_covar * I``.
 
         scikit-learn's result for a component without responsibility; a
-        shared covariance is left as it is.
+        shared covariance, or one a constraint ties to the others
+        (``resets_lost`` False), is left as it is.
         """
-        if self.shared:
+        if self.shared or not self.resets_lost:
             return covariances
         if self.diagonal:
             covariances[lost] = reg_covar

@@ -1,4 +1,5 @@
-"""Covariance models with diagonal matrices: 'diag' and 'spherical'.
+"""Covariance models with diagonal matrices: 'diag', 'spherical' and mclust's
+EII, EEI, EVI and VEI.
 
 Chapter 6 derives both M-steps: :eq:`eq-sigma-diag` and
 :eq:`eq-sigma-spherical`. Their statistics are the diagonals of the scatters.
@@ -7,6 +8,7 @@ Chapter 6 derives both M-steps: :eq:`eq-sigma-diag` and
 import numpy as np
 
 from gmmlib.covariance._base import DiagonalLayout
+from gmmlib.covariance._parsimonious import Parsimonious, iterate, unit_determinant
 
 
 class Diag(DiagonalLayout):
@@ -51,3 +53,80 @@ class Spherical(DiagonalLayout):
 
     def expand(self, values, n_components, n_features):
         return np.broadcast_to(values[:, None], (n_components, n_features))
+
+
+# --------------------------------------------------------------------------
+# mclust's diagonal models Σ_k = λ_k A_k (orientation I), chapter 12; the
+# attribute holds each component's diagonal, (n_components, n_features).
+# ``scatter`` is the regularised W_k's diagonal, (K, d).
+
+
+class EII(Parsimonious, DiagonalLayout):
+    """Σ_k = λ I, one variance shared by all components and features."""
+
+    name = "EII"
+    shared = True
+    shape_text = "(n_components, n_features), every entry equal"
+
+    def maximise(self, nk, scatter):
+        """:math:`λ = \\sum_k \\operatorname{tr} W_k / (d N)`
+        (Celeux & Govaert 1995)."""
+        K, d = scatter.shape
+        return np.full((K, d), scatter.sum() / (d * nk.sum()))
+
+
+class EEI(Parsimonious, DiagonalLayout):
+    """Σ_k = λ A, one diagonal covariance shared by all components."""
+
+    name = "EEI"
+    shared = True
+    simpler = "'EII'"
+    shape_text = "(n_components, n_features), every row equal"
+
+    def maximise(self, nk, scatter):
+        """:math:`λA = \\operatorname{diag}(\\sum_k W_k) / N`
+        (Celeux & Govaert 1995)."""
+        pooled = scatter.sum(axis=0) / nk.sum()
+        return np.repeat(pooled[None], len(nk), axis=0)
+
+
+class EVI(Parsimonious, DiagonalLayout):
+    """Σ_k = λ A_k: equal volume, a diagonal shape per component."""
+
+    name = "EVI"
+    simpler = "'EEI' or 'EII'"
+    shape_text = "(n_components, n_features), rows of equal product"
+
+    def maximise(self, nk, scatter):
+        """:math:`A_k = \\operatorname{diag} W_k / |\\operatorname{diag} W_k|^{1/d}`,
+        :math:`λ = \\sum_k |\\operatorname{diag} W_k|^{1/d} / N`
+        (Celeux & Govaert 1995)."""
+        volumes = np.exp(np.mean(np.log(scatter), axis=1))
+        return scatter / volumes[:, None] * (volumes.sum() / nk.sum())
+
+
+class VEI(Parsimonious, DiagonalLayout):
+    """Σ_k = λ_k A: a volume per component, one diagonal shape."""
+
+    name = "VEI"
+    iterative = True
+    simpler = "'EEI' or 'spherical'"
+    shape_text = "(n_components, n_features), rows proportional"
+
+    def maximise(self, nk, scatter):
+        """Block ascent (Celeux & Govaert 1995): :math:`λ_k = \\operatorname{tr}(W_k
+        A^{-1}) / (d N_k)`, then :math:`A ∝ \\sum_k \\operatorname{diag} W_k / λ_k`
+        with :math:`|A| = 1`, from A of 'EEI', until Σ stops changing."""
+        d = scatter.shape[1]
+
+        def volumes(shape):
+            return (scatter / shape).sum(axis=1) / (d * nk)
+
+        def step(shape):
+            return unit_determinant((scatter / volumes(shape)[:, None]).sum(axis=0))
+
+        def covariances(shape):
+            return volumes(shape)[:, None] * shape
+
+        start = unit_determinant(scatter.sum(axis=0))
+        return covariances(iterate(step, start, covariances, self.name))
