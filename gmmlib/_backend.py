@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.utils.validation import validate_data
 
 from . import _dask, suffstats
-from ._validation import check_sample_weight
+from ._validation import check_missing_values, check_sample_weight
 
 
 class InMemory:
@@ -43,7 +43,10 @@ class InMemory:
         return type(self)(n_threads)
 
     def validate(self, estimator, X, reset, ensure_min_samples=1):
-        """scikit-learn's ``validate_data``: float64 or float32, finite, 2-D."""
+        """scikit-learn's ``validate_data``: float64 or float32, 2-D.
+
+        NaN and ±inf pass here; :meth:`missing_values` checks them.
+        """
         try:
             return validate_data(
                 estimator,
@@ -51,6 +54,7 @@ class InMemory:
                 reset=reset,
                 dtype=[np.float64, np.float32],
                 ensure_min_samples=ensure_min_samples,
+                ensure_all_finite=False,
             )
         except ValueError as exc:
             if not str(exc).startswith("Complex data not supported"):
@@ -63,6 +67,12 @@ class InMemory:
                 "np.hstack([X.real, X.imag])."
             ) from None
 
+    def missing_values(self, X, fitting):
+        """Whether X has missing entries (NaN), after refusing ±inf, a row with
+        no observed value, and (``fitting``) a column with none
+        (``gmmlib._validation.check_missing_values``)."""
+        return check_missing_values(X, fitting)
+
     def sample_weight(self, sample_weight, X):
         """Checked float64 weights of shape (n_samples,), or None."""
         return check_sample_weight(sample_weight, X.shape[0])
@@ -74,10 +84,24 @@ class InMemory:
         return int(np.count_nonzero(sample_weight))
 
     def centre(self, X, sample_weight=None):
-        """The (weighted) column means, float64: the shift of every block."""
+        """The (weighted) column means, float64: the shift of every block.
+
+        With missing entries (NaN), the means of each column's observed values.
+        """
         if sample_weight is None:
-            return X.mean(axis=0, dtype=np.float64)
-        return (sample_weight @ X) / sample_weight.sum()
+            centre = X.mean(axis=0, dtype=np.float64)
+        else:
+            centre = (sample_weight @ X) / sample_weight.sum()
+        if not np.isnan(centre).any():
+            return centre
+        observed = ~np.isnan(X)
+        weights = (
+            observed if sample_weight is None else observed * sample_weight[:, None]
+        )
+        totals = weights.sum(axis=0, dtype=np.float64)
+        # a column observed only in rows of weight 0 is centred at 0
+        sums = (np.where(observed, X, 0) * weights).sum(axis=0, dtype=np.float64)
+        return sums / np.where(totals > 0, totals, 1)
 
     def init_rows(self, X, sample_weight, random_state):
         """The rows (and their weights) the initialisation runs on: all of them."""
@@ -115,6 +139,11 @@ class OnDask(InMemory):
 
     def with_threads(self, n_threads):
         return self
+
+    def missing_values(self, X, fitting):
+        """False: a Dask X with NaN is refused, block by block, when computed
+        (``gmmlib._dask``); missing values are fitted only in memory."""
+        return False
 
     def validate(self, estimator, X, reset, ensure_min_samples=1):
         return _dask.validate(estimator, X, reset, ensure_min_samples)

@@ -214,10 +214,16 @@ def _check_finite(block, rows):
         return  # the sum overflowed, the values are finite
     row, col = np.argwhere(bad)[0]
     value = block[row, col]
+    in_memory = (
+        "GaussianMixture fits missing values (NaN) only in a NumPy X: for data "
+        "that fits in memory, pass X.compute(). Otherwise remove"
+        if np.isnan(block[bad]).any()
+        else "Remove"
+    )
     raise ValueError(
         f"Input X contains {'NaN' if np.isnan(value) else value} at "
         f"X[{int(rows[row])}, {int(col)}]; {int(bad.sum())} non-finite value(s) "
-        f"in {_rows_named(rows)}. Remove or impute missing values before "
+        f"in {_rows_named(rows)}. {in_memory} or impute missing values before "
         f"fitting; to drop the rows that hold them: `{DROP_NON_FINITE_ROWS}` "
         "(and the same rows of sample_weight, if you pass it: "
         "`sample_weight = sample_weight[keep].compute_chunk_sizes()`)."

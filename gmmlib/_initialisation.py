@@ -167,3 +167,36 @@ def initial_statistics(model, X, random_state, sample_weight=None):
     return SufficientStatistics.from_labels(
         X, labels, K, ctype, shift=first.means, sample_weight=w
     )
+
+
+def complete_rows(X, sample_weight, n_components, centre):
+    """The rows (and weights) a start runs on when X has missing entries (NaN).
+
+    The rows without a NaN when at least ``n_components * (n_features + 1)``
+    of them (of positive weight) are left, enough for every component's
+    start to see ``n_features + 1`` rows on average; else every row, its NaN
+    replaced by ``centre`` (the column means of the observed values). Either
+    way every ``init_params`` then runs on complete rows as it does without
+    missing values; EM itself uses each row's observed entries.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,) or None
+    n_components : int
+    centre : ndarray of shape (n_features,)
+
+    Returns
+    -------
+    X_init : ndarray, sample_weight_init : ndarray or None
+    """
+    nan = np.isnan(X)
+    if not nan.any():
+        return X, sample_weight
+    complete = ~nan.any(axis=1)
+    usable = complete if sample_weight is None else complete & (sample_weight > 0)
+    if np.count_nonzero(usable) >= n_components * (X.shape[1] + 1):
+        weights = None if sample_weight is None else sample_weight[complete]
+        return X[complete], weights
+    filled = np.where(nan, np.asarray(centre, X.dtype), X)
+    return filled, sample_weight

@@ -25,6 +25,10 @@ memory).
    triangle of :math:`\\mathbf{S}_k(\\boldsymbol{\\mu}_k)` about the means
    the E-step runs at (:eq:`eq-tile-sums`).
 
+Rows with missing entries (NaN) have a third kernel, :func:`incomplete_rows`,
+which does all of the above row by row for rows filled with their conditional
+means (``gmmlib.suffstats.BlockEStep``'s Notes derive it).
+
 Chapter 7 ("One pass over a block: the engine") derives each step; the
 symbols are the book's: :math:`\\mathbf{a}_n = \\mathbf{x}_n - \\mathbf{c}`,
 :math:`\\mathbf{b}_k = \\boldsymbol{\\mu}_k - \\mathbf{c}` (``shift``),
@@ -399,6 +403,113 @@ def accumulate_tiles(
                     scatter[k, i, rest] += acc
 
 
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def incomplete_rows(
+    rows,
+    pattern,
+    means,
+    maps,
+    upper,
+    const,
+    corrections,
+    floor,
+    diagonal,
+    sample_weight,
+    log_norm,
+    nk,
+    moved,
+    scatter,
+    pattern_nk,
+):
+    """The E-step and the sums of rows with missing entries (NaN), row by row.
+
+    For row n of missing pattern p and each component k: the residual
+    :math:`\\mathbf{a}` with :math:`a_i = x_{ni} - μ_{ki}` where observed and
+    0 where missing, its image :math:`\\mathbf{r}_{nk} = M_{pk} \\mathbf{a} =
+    \\hat{\\mathbf{x}}_{nk} - \\boldsymbol{μ}_k` (the row filled with its
+    conditional mean), the log-density of the observed entries
+    ``const[k] - corrections[p, k] - |r U_k|² / 2`` (``gmmlib.suffstats.
+    BlockEStep``'s Notes), the responsibilities with the floor of
+    :eq:`eq-floored-responsibility` (times the row's weight,
+    :eq:`eq-weighted-nk`), and their sums: :math:`N_k`,
+    :math:`\\sum_n γ_{nk} \\mathbf{r}_{nk}`, the lower triangle (the
+    diagonal if ``diagonal``) of :math:`\\sum_n γ_{nk} \\mathbf{r}_{nk}
+    \\mathbf{r}_{nk}^{\\mathsf{T}}`, and per pattern :math:`\\sum_{n \\in p}
+    γ_{nk}`, which the caller multiplies by the pattern's conditional
+    covariances. ``log_norm[n]`` gets :math:`\\ln p(\\mathbf{x}_{n,o})`.
+
+    Parameters
+    ----------
+    rows : ndarray of shape (n, d), float64, NaN where missing
+    pattern : ndarray of shape (n,), int
+    means : ndarray of shape (K, d)
+    maps : ndarray of shape (n_patterns, K, d, d)
+    upper : ndarray of shape (K, d, d)
+        The precisions' upper Cholesky factors :math:`U_k`.
+    const : ndarray of shape (K,)
+        :math:`\\ln π_k - \\tfrac{d}{2} \\ln 2π + \\ln|U_k|`.
+    corrections : ndarray of shape (n_patterns, K)
+    floor : float
+    diagonal : bool
+    sample_weight : ndarray of shape (n,) or (0,) for unit weights
+    log_norm : ndarray of shape (n,), written
+    nk, moved, scatter, pattern_nk : float64 sums, added to
+        Shapes (K,), (K, d), (K, d, d) or (K, d, 1), (n_patterns, K).
+    """
+    n, d = rows.shape
+    K = means.shape[0]
+    a = np.empty(d)
+    r = np.empty((K, d))
+    lp = np.empty(K)
+    weighted = sample_weight.shape[0] > 0
+    for t in range(n):
+        p = pattern[t]
+        for k in range(K):
+            for i in range(d):
+                x = rows[t, i]
+                a[i] = 0.0 if np.isnan(x) else x - means[k, i]
+            q = 0.0
+            if diagonal:
+                # Λ_k diagonal: Λ_mo = 0, so x̂_m = μ_m and M_pk a = a
+                for i in range(d):
+                    r[k, i] = a[i]
+                    s = a[i] * upper[k, i, i]
+                    q += s * s
+            else:
+                for i in range(d):
+                    s = 0.0
+                    for j in range(d):
+                        s += maps[p, k, i, j] * a[j]
+                    r[k, i] = s
+                for j in range(d):
+                    s = 0.0
+                    for i in range(j + 1):
+                        s += r[k, i] * upper[k, i, j]
+                    q += s * s
+            lp[k] = const[k] - corrections[p, k] - 0.5 * q
+        top = lp[0]
+        for k in range(1, K):
+            top = max(top, lp[k])
+        total = 0.0
+        for k in range(K):
+            lp[k] = np.exp(max(lp[k] - top, floor))
+            total += lp[k]
+        log_norm[t] = top + np.log(total)
+        w = sample_weight[t] if weighted else 1.0
+        for k in range(K):
+            g = w * lp[k] / total
+            nk[k] += g
+            pattern_nk[p, k] += g
+            for i in range(d):
+                gi = g * r[k, i]
+                moved[k, i] += gi
+                if diagonal:
+                    scatter[k, i, 0] += gi * r[k, i]
+                else:
+                    for j in range(i + 1):
+                        scatter[k, i, j] += gi * r[k, j]
+
+
 def warm_up():
     """Compile the kernels, or load them from numba's cache, for every input type.
 
@@ -435,4 +546,16 @@ def warm_up():
                 estep.weighted_log_prob(rows)
                 estep.statistics(rows)
                 estep.statistics(rows, sample_weight=np.ones(3))
+            # rows with missing entries (their kernel takes float64 only)
+            missing = BlockEStep(
+                np.full(2, 0.5),
+                np.zeros((2, 2)),
+                np.stack([factor, factor]),
+                covariance_type,
+                dtype=dtype,
+                missing=True,
+            )
+            gappy = np.array([[np.nan, 1.0], [2.0, 3.0]], dtype)
+            missing.statistics(gappy)
+            missing.statistics(gappy, sample_weight=np.ones(2))
     return time.perf_counter() - started

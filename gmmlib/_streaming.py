@@ -39,7 +39,7 @@ _STARVED_SHARE = 0.01
 _STARVED_BATCHES = 3
 
 
-def step(model, backend, X, sample_weight, params, centre, warned=None):
+def step(model, backend, X, sample_weight, params, centre, warned=None, missing=False):
     """Batch ``model.n_batches_ + 1`` of stepwise EM from ``params``.
 
     See :eq:`eq-stepwise` and :eq:`eq-step-size`.
@@ -50,7 +50,9 @@ def step(model, backend, X, sample_weight, params, centre, warned=None):
     ρ_t = (t + τ_0)^(-κ) (κ = ``learning_decay``, τ_0 = ``learning_offset``)
     towards the batch's. ``warned`` holds the stream's components already
     named by a ``DegenerateComponentWarning`` (one stream names each once,
-    as one fit does); the M-step adds those it names.
+    as one fit does); the M-step adds those it names. With ``missing``, X
+    holds NaN and the batch's statistics are the expected ones given each
+    row's observed entries (``gmmlib.suffstats.BlockEStep``).
 
     Returns
     -------
@@ -65,7 +67,9 @@ def step(model, backend, X, sample_weight, params, centre, warned=None):
     """
     t = model.n_batches_ + 1 if hasattr(model, "n_batches_") else 1
     weights, means, _, prec_chol = params
-    estep = BlockEStep(weights, means, prec_chol, model.covariance_type, centre)
+    estep = BlockEStep(
+        weights, means, prec_chol, model.covariance_type, centre, missing=missing
+    )
     batch = backend.statistics(X, estep, sample_weight)
     if t == 1:
         running = batch

@@ -523,3 +523,57 @@ def report_lost_components(lost, dtype, reg_covar, covariance_type, stacklevel=3
         DegenerateComponentWarning,
         stacklevel=stacklevel,
     )
+
+
+def check_missing_values(X, fitting):
+    """Whether ``X`` has missing entries (NaN); raise for what EM cannot take.
+
+    ``GaussianMixture`` takes NaN as a missing entry and fits the observed-data
+    likelihood (`gmmlib.em.observed_log_likelihood`). Refused, each named
+    by its place: ±inf, which is a value and not a missing one (``X[row,
+    col]``); a row with no observed value (``X[row]``), which tells nothing
+    about the mixture; and, when ``fitting``, a column with no observed value
+    (``X[:, j]``), whose mean and variances no row informs.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    fitting : bool
+        True when the rows start a fit (``fit``, the first ``partial_fit``).
+
+    Returns
+    -------
+    bool
+        True when X holds a NaN.
+    """
+    finite = np.isfinite(X)
+    if finite.all():
+        return False
+    infinite = np.argwhere(np.isinf(X))
+    if infinite.size:
+        row, col = (int(i) for i in infinite[0])
+        raise ValueError(
+            f"Input X contains infinity at X[{row}, {col}] = {X[row, col]} "
+            f"({len(infinite)} infinite entries in all). Only NaN marks a missing "
+            "entry: replace the infinite values by finite ones, or by np.nan "
+            "where they stand for missing values."
+        )
+    observed_rows = finite.any(axis=1)
+    if not observed_rows.all():
+        row = int(np.argmin(observed_rows))
+        raise ValueError(
+            f"X[{row}] has no observed value (every entry is NaN; "
+            f"{int((~observed_rows).sum())} such rows in all). Such a row tells "
+            "nothing about the mixture: drop them, e.g. "
+            "X = X[~np.isnan(X).all(axis=1)] (and the same rows of sample_weight)."
+        )
+    if fitting:
+        observed_columns = finite.any(axis=0)
+        if not observed_columns.all():
+            col = int(np.argmin(observed_columns))
+            raise ValueError(
+                f"X[:, {col}] has no observed value (every entry is NaN), so no "
+                "row informs its mean or variance. Drop the column, e.g. "
+                "X = X[:, ~np.isnan(X).all(axis=0)], or fit on rows that observe it."
+            )
+    return True

@@ -98,6 +98,30 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     Dask input alike: the estimator chooses a backend once per call
     and the EM loop never looks at the type of `X`.
 
+    Missing values: NaN in a NumPy `X` marks a missing entry, in `fit`,
+    `partial_fit` and every method that reads rows. EM then maximises the
+    observed-data log-likelihood Σ_n ln Σ_k π_k N(x_n,o | μ_k,o, Σ_k,oo),
+    o the observed coordinates of row n (Ghahramani & Jordan 1994; Little &
+    Rubin; right for values missing at random): the E-step gives each row
+    its responsibilities given its observed entries, and the expected
+    statistics E[x_n] and E[x_n x_nᵀ] given them (the missing entries'
+    conditional mean and covariance under each component), which the
+    M-step of every `covariance_type` takes as it takes complete rows
+    (`gmmlib.em.em_step_observed` is the readable reference, and the
+    tests check the estimator against it). `score_samples` returns the
+    log-density of each row's observed entries, `predict_proba` the
+    responsibilities given them. The start ('kmeans' and every other
+    `init_params`) runs on the complete rows when at least
+    `n_components * (n_features + 1)` are left, else on all rows with each
+    NaN replaced by its column's mean. Refused, each by its place: ±inf
+    (`X[row, col]`), a row with no observed value (`X[row]`), and in a fit a
+    column with none (`X[:, j]`). A Dask `X` with NaN is refused when its
+    blocks are computed (pass `X.compute()` for data that fits in memory).
+    Complete rows cost what they cost without missing values; a row with a
+    NaN costs several times more (benchmarks/bench_missing.py: with 1% and
+    10% of the entries missing, 3% and 27% of the rows of 4 features, an
+    iteration takes about 2 and 4 times as long).
+
     Parameters
     ----------
     n_components : int, default=1
@@ -271,6 +295,12 @@ default='kmeans'
         self.learning_offset = learning_offset
         self.n_threads = n_threads
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # NaN is a missing entry (fitted by its observed-data likelihood)
+        tags.input_tags.allow_nan = True
+        return tags
+
     # -- fitting --------------------------------------------------------------
 
     def fit(self, X, y=None, sample_weight=None):
@@ -299,10 +329,15 @@ default='kmeans'
         convergence test uses the weighted mean log-likelihood per unit of
         weight.
 
+        With NaN in `X` (missing entries), EM maximises the observed-data
+        log-likelihood; see Missing values in the class's description.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Or a `dask.array.Array` chunked by rows.
+            Or a `dask.array.Array` chunked by rows. NaN marks a missing
+            entry (NumPy input only); each row and each column needs an
+            observed value.
         y : ignored
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative, finite, not all zero; a Dask array chunked like X's
@@ -333,6 +368,7 @@ default='kmeans'
         """
         backend = _backend.select(X)
         X = backend.validate(self, X, reset=True, ensure_min_samples=2)
+        missing = backend.missing_values(X, fitting=True)
         sample_weight = backend.sample_weight(sample_weight, X)
         self._check_enough_rows(backend, X, sample_weight)
         initial = self._checked_initial_parameters(X)
@@ -364,6 +400,10 @@ default='kmeans'
                 X_init, weights_init = _initialisation.initial_rows(
                     backend, X, sample_weight, initial, random_state
                 )
+                if missing:
+                    X_init, weights_init = _initialisation.complete_rows(
+                        X_init, weights_init, self.n_components, centre
+                    )
             backend = backend.with_threads(n_threads)
 
             best = None
@@ -388,6 +428,7 @@ default='kmeans'
                     centre,
                     warned,
                     progress,
+                    missing,
                 )
                 # as scikit-learn: strictly better, or nothing finite yet
                 if (
@@ -414,7 +455,9 @@ default='kmeans'
             self.lower_bounds_ = best["lower_bounds"]
 
             # a final E-step, so that fit_predict(X) == fit(X).predict(X)
-            out = backend.map_blocks(X, self._estep(centre), _labels_and_log_norm)
+            out = backend.map_blocks(
+                X, self._estep(centre, missing), _labels_and_log_norm
+            )
             if self.keep_history:
                 best["history"][-1]["log_likelihood"] = backend.weighted_sum(
                     out[:, 1], sample_weight
@@ -442,9 +485,21 @@ default='kmeans'
                 )
 
     def _run_em(
-        self, backend, X, sample_weight, params, lower_bound, centre, warned, progress
+        self,
+        backend,
+        X,
+        sample_weight,
+        params,
+        lower_bound,
+        centre,
+        warned,
+        progress,
+        missing=False,
     ):
         """EM from `params` until convergence or `max_iter`.
+
+        With `missing`, X holds NaN and each E-step works on the observed
+        entries of each row (`gmmlib.suffstats.BlockEStep`).
 
         `warned` collects the components that lost their responsibility, so
         that one fit names each in one `DegenerateComponentWarning`.
@@ -458,7 +513,10 @@ default='kmeans'
             for n_iter in range(1, self.max_iter + 1):
                 previous = lower_bound
                 estep = BlockEStep(
-                    *_estep_arguments(params), self.covariance_type, centre
+                    *_estep_arguments(params),
+                    self.covariance_type,
+                    centre,
+                    missing=missing,
                 )
                 stats = backend.statistics(X, estep, sample_weight)
                 params = parameters_from_statistics(stats, self.reg_covar, warned)
@@ -533,7 +591,10 @@ default='kmeans'
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            One batch; or a `dask.array.Array` chunked by rows.
+            One batch; or a `dask.array.Array` chunked by rows. NaN marks a
+            missing entry (NumPy input only), as in `fit`: the batch's
+            statistics are then the expected ones given each row's observed
+            entries. The first batch needs an observed value in each column.
         y : ignored
         sample_weight : array-like of shape (n_samples,), default=None
             As in `fit`.
@@ -569,6 +630,7 @@ default='kmeans'
         # components named by a DegenerateComponentWarning: once per stream
         warned = set(self._stream_warned) if streaming else set()
         X = backend.validate(self, X, reset=not fitted)
+        missing = backend.missing_values(X, fitting=not fitted)
         sample_weight = backend.sample_weight(sample_weight, X)
         if fitted:
             _initialisation.check_same_model(self, X.shape[1], "partial_fit")
@@ -580,6 +642,13 @@ default='kmeans'
             X_init, weights_init = _initialisation.initial_rows(
                 backend, X, sample_weight, initial, random_state
             )
+            if missing:
+                X_init, weights_init = _initialisation.complete_rows(
+                    X_init,
+                    weights_init,
+                    self.n_components,
+                    backend.centre(X, sample_weight),
+                )
             params = _initialisation.initial_parameters(
                 self, X_init, initial, random_state, weights_init, warned
             )
@@ -589,7 +658,7 @@ default='kmeans'
         backend = backend.with_threads(_threads.n_threads_for(self.n_threads, len(X)))
         with _threads.one_blas_thread(backend.n_threads):
             t, batch, running, starved, new_params = _streaming.step(
-                self, backend, X, sample_weight, params, centre, warned
+                self, backend, X, sample_weight, params, centre, warned, missing
             )
 
         if self.keep_history:
@@ -684,22 +753,27 @@ default='kmeans'
         # what warm_start and partial_fit may continue (check_same_model)
         self._fitted_covariance_type = self.covariance_type
 
-    def _estep(self, centre=None):
+    def _estep(self, centre=None, missing=False):
         return BlockEStep(
-            *_estep_arguments(self._get_parameters()), self.covariance_type, centre
+            *_estep_arguments(self._get_parameters()),
+            self.covariance_type,
+            centre,
+            missing=missing,
         )
 
-    def _per_block(self, backend, X, func):
+    def _per_block(self, backend, X, func, missing=False):
         """`func(estep, block)` over X's row blocks at the fitted parameters."""
         backend = backend.with_threads(_threads.n_threads_for(self.n_threads, len(X)))
         with _threads.one_blas_thread(backend.n_threads):
-            return backend.map_blocks(X, self._estep(), func)
+            return backend.map_blocks(X, self._estep(missing=missing), func)
 
     def _validated(self, X):
-        """The backend for X, and X validated against the fitted model."""
+        """The backend for X, X validated against the fitted model, and
+        whether X has missing entries (NaN)."""
         check_is_fitted(self)
         backend = _backend.select(X)
-        return backend, backend.validate(self, X, reset=False)
+        X = backend.validate(self, X, reset=False)
+        return backend, X, backend.missing_values(X, fitting=False)
 
     # -- prediction -----------------------------------------------------------
 
@@ -707,7 +781,9 @@ default='kmeans'
         """Log-likelihood ln p(x_n) of each row (eq-mixture).
 
         Per row, so sample weights do not enter; `score`, `bic`
-        and `aic` take `sample_weight` and weight these values.
+        and `aic` take `sample_weight` and weight these values. For a row
+        with missing entries (NaN), the log-density of its observed entries
+        o, ln Σ_k π_k N(x_n,o | μ_k,o, Σ_k,oo).
 
         Parameters
         ----------
@@ -719,8 +795,8 @@ default='kmeans'
             In the dtype of the fitted parameters (that of the training
             data); a lazy Dask array for Dask input.
         """
-        backend, X = self._validated(X)
-        return self._per_block(backend, X, _log_norm)
+        backend, X, missing = self._validated(X)
+        return self._per_block(backend, X, _log_norm, missing)
 
     def score(self, X, y=None, sample_weight=None):
         """Mean log-likelihood per row; with weights, their weighted mean.
@@ -751,9 +827,9 @@ default='kmeans'
             Computed (before the conversion to `float`) in the dtype of
             `score_samples`.
         """
-        backend, X = self._validated(X)
+        backend, X, missing = self._validated(X)
         sample_weight = backend.sample_weight(sample_weight, X)
-        log_prob = self._per_block(backend, X, _log_norm)
+        log_prob = self._per_block(backend, X, _log_norm, missing)
         if sample_weight is None:
             return float(log_prob.mean())
         # Dask's weights are only read now: refuse all-zero ones by name
@@ -772,13 +848,15 @@ default='kmeans'
         -------
         labels : ndarray of shape (n_samples,)
         """
-        backend, X = self._validated(X)
-        return self._per_block(backend, X, _labels)
+        backend, X, missing = self._validated(X)
+        return self._per_block(backend, X, _labels, missing)
 
     def predict_proba(self, X):
         """Responsibilities γ(z_nk) of each component for each row.
 
-        See eq-responsibility.
+        See eq-responsibility. For a row with missing entries (NaN), the
+        responsibilities given its observed entries o: π_k N(x_n,o | μ_k,o,
+        Σ_k,oo) over their sum.
 
         Parameters
         ----------
@@ -788,8 +866,8 @@ default='kmeans'
         -------
         resp : ndarray of shape (n_samples, n_components)
         """
-        backend, X = self._validated(X)
-        return self._per_block(backend, X, _resp)
+        backend, X, missing = self._validated(X)
+        return self._per_block(backend, X, _resp, missing)
 
     def sample(self, n_samples=1):
         """Draw rows from the fitted mixture.
@@ -848,9 +926,9 @@ default='kmeans'
 
     def _weighted_log_likelihood(self, X, sample_weight):
         """Σ_n w_n ln p(x_n) and Σ_n w_n."""
-        backend, X = self._validated(X)
+        backend, X, missing = self._validated(X)
         sample_weight = backend.sample_weight(sample_weight, X)
-        log_prob = self._per_block(backend, X, _log_norm)
+        log_prob = self._per_block(backend, X, _log_norm, missing)
         return (
             backend.weighted_sum(log_prob, sample_weight),
             backend.total_weight(sample_weight, X),

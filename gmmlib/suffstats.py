@@ -572,6 +572,44 @@ class BlockEStep:
         (the data mean). Defaults to the weighted mean of ``means``.
     dtype : numpy dtype, optional
         Working precision; defaults to that of ``means``.
+    missing : bool, default=False
+        Whether the blocks may hold NaN, each a missing entry. Then each block's
+        rows with a NaN are set apart and E-stepped on their observed
+        coordinates (:meth:`_incomplete_sums`, the EM of Ghahramani and Jordan
+        1994); its complete rows take the path above, unchanged. False (the
+        default) skips the search for NaN, so complete data costs nothing more.
+
+    Notes
+    -----
+    Missing values, by the precision :math:`Λ_k = U_k U_k^T`. For a row with
+    observed coordinates o and missing ones m, the observed-data density
+    :math:`N(x_o | μ_{k,o}, Σ_{k,oo})` needs :math:`Σ_{k,oo}`, which the
+    factors do not hold. Two identities of the partitioned inverse give it:
+    :math:`\\ln|Σ_{oo}| = \\ln|Σ| + \\ln|Λ_{mm}|`, and the quadratic form
+    :math:`(x_o - μ_o)^T Σ_{oo}^{-1} (x_o - μ_o)` is the full form
+    :math:`(x - μ)^T Λ (x - μ)` minimised over :math:`x_m`, whose minimiser is
+    the conditional mean :math:`\\hat{x}_m = μ_m - Λ_{mm}^{-1} Λ_{mo} (x_o -
+    μ_o)`. So the row is filled with :math:`\\hat{x}_{k}`, whitened with
+    :math:`U_k` as a complete row, and its log-density corrected by
+    :math:`-\\tfrac12 \\ln|Λ_{mm}|` and by :math:`|m|` fewer factors
+    :math:`(2π)^{-1/2}`. The expected statistics given :math:`x_o` are
+    :math:`E[x] = \\hat{x}_k` and :math:`E[(x - b)(x - b)^T] = (\\hat{x}_k -
+    b)(\\hat{x}_k - b)^T + \\tilde{C}_k` with :math:`\\tilde{C}_k` zero but for
+    the block :math:`Λ_{mm}^{-1}` (the conditional covariance, the Schur
+    complement of :math:`Σ_{oo}`): they enter the same sums as complete rows
+    do, so every covariance model's M-step applies unchanged. This is
+    :func:`gmmlib.em.em_step_observed`, computed from the precision factors;
+    one Cholesky factor of :math:`Λ_{mm}` serves every row of a missing
+    pattern and component, and is kept for the blocks that follow.
+
+    The rows with a NaN take their own compiled loop
+    (``gmmlib._kernels.incomplete_rows``, row by row rather than in tiles):
+    a block's are set aside and E-stepped together once a block's worth has
+    gathered (and at the end of a thread's share of blocks), so that the
+    Python-level work per call (grouping the rows by pattern, stacking the
+    patterns' pieces) is paid once for many rows. Memory beyond the complete
+    path's: the rows set aside (at most a block's, d numbers each, with
+    their mask and pattern) and 2 K d² numbers per pattern.
     """
 
     def __init__(
@@ -582,6 +620,7 @@ class BlockEStep:
         covariance_type,
         centre=None,
         dtype=None,
+        missing=False,
     ):
         model = covariance.get(covariance_type)
         dtype = np.dtype(dtype or np.asarray(means).dtype)
@@ -639,6 +678,25 @@ class BlockEStep:
         )
         self._floor = _log_floor(dtype)
         self._tile = _kernels.tile_rows(n_features, n_components)
+        self.missing = bool(missing)
+        if self.missing:
+            # float64 precisions and constants of the observed-data densities
+            upper = np.zeros((K, d, d))
+            if model.diagonal:
+                upper[:, np.arange(d), np.arange(d)] = stacked
+            else:
+                upper[:] = stacked
+            self._upper = upper
+            self._precisions = upper @ upper.transpose(0, 2, 1)
+            self._const64 = (
+                -0.5 * d * math.log(2 * math.pi)
+                + log_det.astype(np.float64)
+                + log_weights
+            )
+            self._shift64 = self.shift.astype(np.float64)
+            self._means64 = means.astype(np.float64)
+            self._patterns = {}  # missing pattern -> its per-component pieces
+            self._ones = np.ones(d, dtype)
 
     # -- pieces -------------------------------------------------------------
 
@@ -669,7 +727,189 @@ class BlockEStep:
             "log_prob": np.empty((self.n_components, n_rows), self.dtype),
             "top": np.empty(n_rows, self.dtype),
             "total": np.empty(n_rows, self.dtype),
+            # rows with NaN set aside, E-stepped together (_flush_incomplete)
+            "incomplete": [],
         }
+
+    # -- rows with missing entries (NaN) ------------------------------------
+
+    def _pattern(self, missing_row):
+        """Per component, the pieces of one missing pattern (cached).
+
+        For the missing coordinates m of ``missing_row`` (a boolean row, True
+        where missing) and each component k, from :math:`Λ_{mm}` (positive
+        definite, a principal block of a positive definite :math:`Λ_k`; its
+        Cholesky factor gives the log-determinant, NumPy's batched inverse
+        the inverse, for all components in one call each):
+        :math:`\\tilde{C}_k`, the d×d matrix that is
+        :math:`Λ_{mm}^{-1}` on the block m×m and zero elsewhere; the map
+        :math:`M_k = I - \\tilde{C}_k Λ_k`, which takes the residual
+        :math:`a` with :math:`a_o = x_o - μ_{k,o}`, :math:`a_m = 0` to
+        :math:`\\hat{x}_k - μ_k` (its rows o are those of I, its rows m
+        give :math:`-Λ_{mm}^{-1} Λ_{mo} a_o`); and the log-density's
+        correction :math:`\\tfrac12 \\ln|Λ_{mm}| - \\tfrac{|m|}{2} \\ln 2π`.
+        A pattern that misses nothing (a finite row whose sum overflowed)
+        gets :math:`\\tilde{C} = 0`, M = I and no correction: a complete row.
+        See the class's Notes.
+
+        Returns
+        -------
+        conditionals, maps : ndarray of shape (n_components, d, d)
+        corrections : ndarray of shape (n_components,)
+        """
+        key = missing_row.tobytes()
+        pieces = self._patterns.get(key)
+        if pieces is not None:
+            return pieces
+        K, d = self.n_components, self.n_features
+        m = np.flatnonzero(missing_row)
+        conditionals = np.zeros((K, d, d))
+        corrections = np.zeros(K)
+        if m.size:
+            # Λ_mm of every component at once; Λ_mm = L L^T, ln|Λ_mm| = 2 Σ ln L_ii
+            blocks = self._precisions[:, m[:, None], m[None, :]]
+            lower = np.linalg.cholesky(blocks)
+            inverse = np.linalg.inv(blocks)
+            conditionals[:, m[:, None], m[None, :]] = 0.5 * (
+                inverse + inverse.transpose(0, 2, 1)
+            )
+            corrections = np.log(np.diagonal(lower, axis1=1, axis2=2)).sum(axis=1)
+            corrections -= 0.5 * m.size * math.log(2 * math.pi)
+        maps = np.eye(d) - conditionals @ self._precisions
+        pieces = (conditionals, maps, corrections)
+        self._patterns[key] = pieces
+        return pieces
+
+    def _row_patterns(self, missing):
+        """Each row's missing pattern among the distinct ones, and those
+        patterns' pieces (:meth:`_pattern`) stacked: ``inverse`` (n,),
+        ``conditionals`` and ``maps`` (n_patterns, K, d, d), ``corrections``
+        (n_patterns, K)."""
+        if self.n_features <= 62:
+            # one integer per row, its bits the missing coordinates
+            keys = missing @ (np.int64(1) << np.arange(self.n_features, dtype=np.int64))
+        else:
+            packed = np.ascontiguousarray(np.packbits(missing, axis=1))
+            keys = packed.view(np.dtype((np.void, packed.shape[1])))[:, 0]
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        pieces = [self._pattern(missing[i]) for i in first]
+        return (
+            np.ascontiguousarray(inverse.reshape(-1), np.intp),
+            np.stack([p[0] for p in pieces]),
+            np.stack([p[1] for p in pieces]),
+            np.stack([p[2] for p in pieces]),
+        )
+
+    def _incomplete_terms(self, rows, missing):
+        """Observed-data log-densities and residuals of rows with NaN.
+
+        :math:`\\ln π_k + \\ln N(x_{n,o} | μ_{k,o}, Σ_{k,oo})` (K, n), the
+        term of :func:`gmmlib.em.observed_log_likelihood`, from the row filled
+        with its conditional mean and whitened by :math:`U_k` (the class's
+        Notes); the residuals :math:`\\hat{x}_{nk} - μ_k` (K, n, d); and each
+        row's pattern among the block's, with those patterns' conditional
+        covariances :math:`\\tilde{C}` (n_patterns, K, d, d). In float64.
+        """
+        inverse, conditionals, maps, corrections = self._row_patterns(missing)
+        K, n = self.n_components, rows.shape[0]
+        log_prob = np.empty((K, n))
+        residuals = np.empty((K, n, self.n_features))
+        for k in range(K):
+            a = rows - self._means64[k]
+            a[missing] = 0.0
+            # x̂_nk - μ_k = M_k a_n, M_k of row n's pattern
+            r = np.einsum("nij,nj->ni", maps[inverse, k], a, out=residuals[k])
+            whitened = r @ self._upper[k]
+            log_prob[k] = (
+                self._const64[k]
+                - corrections[inverse, k]
+                - 0.5 * np.einsum("ij,ij->i", whitened, whitened)
+            )
+        return log_prob, residuals, inverse, conditionals
+
+    def _incomplete_chunks(self, n_rows):
+        """Row ranges that bound the per-row d×d maps to about 1 MiB."""
+        step = max(64, 2**17 // (self.n_features * self.n_features))
+        return _block_ranges(n_rows, step)
+
+    def _incomplete_sums(self, rows, missing, sums, sample_weight=None):
+        """Add the sums of rows with missing entries to ``sums``; their
+        log-likelihood.
+
+        As :meth:`_shifted_sums`, with each row's expected statistics given
+        its observed entries: :math:`γ_{nk}` the observed-data
+        responsibility (:func:`gmmlib.em.observed_responsibilities`),
+        :math:`\\hat{x}_{nk} - μ_k` in place of :math:`a_n - b_k`, and
+        :math:`\\tilde{C}_k` added to the scatter once per pattern, weighted
+        by the pattern's :math:`\\sum_n γ_{nk}` (only its diagonal for the
+        diagonal models). The rows are walked by one compiled loop
+        (``gmmlib._kernels.incomplete_rows``).
+        """
+        nk, moved, scatter = sums
+        rows = np.ascontiguousarray(rows, np.float64)
+        inverse, conditionals, maps, corrections = self._row_patterns(missing)
+        pattern_nk = np.zeros((len(conditionals), self.n_components))
+        log_norm = np.empty(rows.shape[0])
+        weights = (
+            np.empty(0)
+            if sample_weight is None
+            else np.ascontiguousarray(sample_weight, np.float64)
+        )
+        _kernels.incomplete_rows(
+            rows,
+            inverse,
+            self._means64,
+            maps,
+            self._upper,
+            self._const64,
+            corrections,
+            _log_floor(np.float64),
+            self._diagonal,
+            weights,
+            log_norm,
+            nk,
+            moved,
+            scatter,
+            pattern_nk,
+        )
+        # Σ_n γ_nk C̃_nk = Σ_p (Σ_{n in p} γ_nk) C̃_pk
+        expected = np.einsum("pk,pkij->kij", pattern_nk, conditionals)
+        if self._diagonal:
+            scatter[:, :, 0] += np.diagonal(expected, axis1=1, axis2=2)
+        else:
+            scatter += expected
+        if sample_weight is None:
+            return float(log_norm.sum())
+        return float(np.dot(weights, log_norm))
+
+    def _flush_incomplete(self, workspace, sums):
+        """E-step the rows with NaN set aside in ``workspace`` (by several
+        blocks, so that their Python-level cost is paid once for many rows),
+        add their sums to ``sums``, and return their log-likelihood."""
+        parts = workspace["incomplete"]
+        if not parts:
+            return 0.0
+        workspace["incomplete"] = []
+        rows = np.concatenate([part[0] for part in parts])
+        missing = np.concatenate([part[1] for part in parts])
+        weights = None
+        if parts[0][2] is not None:
+            weights = np.concatenate([part[2] for part in parts])
+        return self._incomplete_sums(rows, missing, sums, weights)
+
+    def _split_missing(self, rows):
+        """The mask of NaN in the rows that have one, and those rows' indices
+        (None when ``missing`` is off or the block is complete)."""
+        if not self.missing:
+            return None, None
+        # a NaN makes the row's sum NaN: one product finds the candidates
+        with np.errstate(all="ignore"):
+            candidates = np.flatnonzero(np.isnan(rows @ self._ones))
+        if candidates.size == 0:
+            return None, None
+        # a row of finite values whose sum overflowed to inf - inf is taken
+        # too: its pattern misses nothing, and it is E-stepped exactly
+        return np.isnan(rows.take(candidates, axis=0)), candidates
 
     def weighted_log_prob(self, X_block):
         """:math:`\\ln π_k + \\ln N(x_n | μ_k, Σ_k)` for each row and component.
@@ -686,7 +926,20 @@ class BlockEStep:
         """
         rows = self._rows(X_block)
         out = np.empty((self.n_components, rows.shape[0]), self.dtype)
-        self._log_prob(rows, False, out, out[0])
+        missing, incomplete = self._split_missing(rows)
+        if incomplete is None:
+            self._log_prob(rows, False, out, out[0])
+            return out.T
+        complete = _other_rows(rows.shape[0], incomplete)
+        if complete.size:
+            part = np.empty((self.n_components, complete.size), self.dtype)
+            self._log_prob(rows.take(complete, axis=0), False, part, part[0])
+            out[:, complete] = part
+        incomplete_rows = np.asarray(rows.take(incomplete, axis=0), np.float64)
+        for start, stop in self._incomplete_chunks(incomplete.size):
+            out[:, incomplete[start:stop]] = self._incomplete_terms(
+                incomplete_rows[start:stop], missing[start:stop]
+            )[0]
         return out.T
 
     def _shifted_sums(self, X_block, workspace, sums, sample_weight=None):
@@ -701,6 +954,26 @@ class BlockEStep:
         :math:`\\sum_n w_n \\ln p(x_n)`.
         """
         rows = self._rows(X_block)
+        missing, incomplete = self._split_missing(rows)
+        if incomplete is not None:
+            # rows with NaN by their observed entries, the others as always
+            weights = None if sample_weight is None else sample_weight[incomplete]
+            workspace["incomplete"].append(
+                (rows.take(incomplete, axis=0), missing, weights)
+            )
+            log_likelihood = 0.0
+            if sum(len(part[0]) for part in workspace["incomplete"]) >= len(
+                workspace["top"]
+            ):
+                log_likelihood = self._flush_incomplete(workspace, sums)
+            if incomplete.size == rows.shape[0]:
+                return log_likelihood
+            complete = _other_rows(rows.shape[0], incomplete)
+            if sample_weight is not None:
+                sample_weight = np.asarray(sample_weight).take(complete)
+            return log_likelihood + self._shifted_sums(
+                rows.take(complete, axis=0), workspace, sums, sample_weight
+            )
         n = rows.shape[0]
         log_prob = workspace["log_prob"][:, :n]
         top, total = workspace["top"][:n], workspace["total"][:n]
@@ -805,8 +1078,17 @@ class BlockEStep:
                 total_weight = (total_weight or 0.0) + float(
                     weights.sum(dtype=np.float64)
                 )
+        log_likelihood += self._flush_incomplete(workspace, sums)
         n_samples = sum(stop - start for start, stop in ranges)
         return self._finish(n_samples, sums, log_likelihood, total_weight)
+
+
+def _other_rows(n_rows, rows):
+    """The indices of ``range(n_rows)`` not in ``rows`` (for ``take``, which
+    copies rows many times faster than a boolean mask or ``np.delete``)."""
+    keep = np.ones(n_rows, bool)
+    keep[rows] = False
+    return np.flatnonzero(keep)
 
 
 def _log_floor(dtype):
