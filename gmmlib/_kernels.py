@@ -428,8 +428,8 @@ def incomplete_rows(
     0 where missing, its image :math:`\\mathbf{r}_{nk} = M_{pk} \\mathbf{a} =
     \\hat{\\mathbf{x}}_{nk} - \\boldsymbol{μ}_k` (the row filled with its
     conditional mean), the log-density of the observed entries
-    ``const[k] - corrections[p, k] - |r U_k|² / 2`` (``gmmlib.suffstats.
-    BlockEStep``'s Notes), the responsibilities with the floor of
+    ``const[k] - corrections[p, k] - |r U_k|² / 2``
+    (:eq:`eq-observed-density-filled`), the responsibilities with the floor of
     :eq:`eq-floored-responsibility` (times the row's weight,
     :eq:`eq-weighted-nk`), and their sums: :math:`N_k`,
     :math:`\\sum_n γ_{nk} \\mathbf{r}_{nk}`, the lower triangle (the

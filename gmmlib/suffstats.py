@@ -598,7 +598,9 @@ class BlockEStep:
     the block :math:`Λ_{mm}^{-1}` (the conditional covariance, the Schur
     complement of :math:`Σ_{oo}`): they enter the same sums as complete rows
     do, so every covariance model's M-step applies unchanged. This is
-    :func:`gmmlib.em.em_step_observed`, computed from the precision factors;
+    :func:`gmmlib.em.em_step_observed`, computed from the precision factors
+    (the observed-data density from the filled row,
+    :eq:`eq-observed-density-filled`);
     one Cholesky factor of :math:`Λ_{mm}` serves every row of a missing
     pattern and component, and is kept for the blocks that follow.
 
@@ -805,8 +807,8 @@ class BlockEStep:
 
         :math:`\\ln π_k + \\ln N(x_{n,o} | μ_{k,o}, Σ_{k,oo})` (K, n), the
         term of :func:`gmmlib.em.observed_log_likelihood`, from the row filled
-        with its conditional mean and whitened by :math:`U_k` (the class's
-        Notes); the residuals :math:`\\hat{x}_{nk} - μ_k` (K, n, d); and each
+        with its conditional mean and whitened by :math:`U_k`
+        (:eq:`eq-observed-density-filled`); the residuals :math:`\\hat{x}_{nk} - μ_k` (K, n, d); and each
         row's pattern among the block's, with those patterns' conditional
         covariances :math:`\\tilde{C}` (n_patterns, K, d, d). In float64.
         """

@@ -101,4 +101,44 @@ ERRORS = (
         "missing: the claim that EM slows as more is missing, on equal data",
         CHAPTER,
     ),
+    PlantedError(
+        "engine-missing-without-conditional-covariance",
+        "gmmlib/suffstats.py",
+        "            scatter += expected\n",
+        "            scatter += 0 * expected\n",
+        "the estimator's scatter of rows with NaN without the term "
+        "Σ_n γ_nk C̃_nk of eq-sigma-new-missing",
+        CHAPTER,
+        cells=("theta_5 = em.em_step_observed(X_missing, *theta_5)",),
+    ),
+    PlantedError(
+        "engine-missing-map-sign",
+        "gmmlib/suffstats.py",
+        "maps = np.eye(d) - conditionals @ self._precisions",
+        "maps = np.eye(d) + conditionals @ self._precisions",
+        "the estimator fills a row with μ_m + Λ_mm⁻¹ Λ_mo (x_o − μ_o): the "
+        "sign of eq-conditional-precision's regression turned",
+        CHAPTER,
+        cells=("theta_5 = em.em_step_observed(X_missing, *theta_5)",),
+    ),
+    PlantedError(
+        "engine-missing-2pi-sign",
+        "gmmlib/suffstats.py",
+        "corrections -= 0.5 * m.size * math.log(2 * math.pi)",
+        "corrections += 0.5 * m.size * math.log(2 * math.pi)",
+        "the estimator's observed-data density with |m| ln 2π the wrong way "
+        "(eq-observed-density-filled's last term): the same for every "
+        "component, so only score_samples shows it",
+        CHAPTER,
+        cells=("theta_5 = em.em_step_observed(X_missing, *theta_5)",),
+    ),
+    PlantedError(
+        "observed-density-filled-log-det-sign",
+        "chapters/12_missing_values.md",
+        "- 0.5 * np.linalg.slogdet(lam_mm)[1]",
+        "+ 0.5 * np.linalg.slogdet(lam_mm)[1]",
+        "eq-observed-density-filled claimed with + ½ ln|Λ_mm|: |Σ_oo| read "
+        "as |Σ| / |Λ_mm|",
+        CHAPTER,
+    ),
 )
