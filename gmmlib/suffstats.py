@@ -808,9 +808,10 @@ class BlockEStep:
         :math:`\\ln π_k + \\ln N(x_{n,o} | μ_{k,o}, Σ_{k,oo})` (K, n), the
         term of :func:`gmmlib.em.observed_log_likelihood`, from the row filled
         with its conditional mean and whitened by :math:`U_k`
-        (:eq:`eq-observed-density-filled`); the residuals :math:`\\hat{x}_{nk} - μ_k` (K, n, d); and each
-        row's pattern among the block's, with those patterns' conditional
-        covariances :math:`\\tilde{C}` (n_patterns, K, d, d). In float64.
+        (:eq:`eq-observed-density-filled`); the residuals
+        :math:`\\hat{x}_{nk} - μ_k` (K, n, d); and each row's pattern among
+        the block's, with those patterns' conditional covariances
+        :math:`\\tilde{C}` (n_patterns, K, d, d). In float64.
         """
         inverse, conditionals, maps, corrections = self._row_patterns(missing)
         K, n = self.n_components, rows.shape[0]
