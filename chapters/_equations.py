@@ -414,16 +414,23 @@ def api_name(qualname: str, modules: set[str], classes: list[str]) -> str | None
     ``gmmlib.mixture.GaussianMixture.fit`` is documented as
     ``gmmlib.GaussianMixture.fit`` when the page has ``autoclass::
     gmmlib.GaussianMixture``; ``gmmlib.em.m_step`` as itself when it has
-    ``automodule:: gmmlib.em``.
+    ``automodule:: gmmlib.em``. A private name after the documented module
+    or class (a module ``_parsimonious``, a method ``_incomplete_terms``) is
+    not on the page (autodoc leaves private members out): None.
     """
     parts = qualname.split(".")
+
+    def private(names):
+        return any(n.startswith("_") and not n.startswith("__") for n in names)
+
     for public in classes:
         name = public.rsplit(".", 1)[-1]
         if name in parts[1:]:
-            return ".".join([public, *parts[parts.index(name, 1) + 1 :]])
+            rest = parts[parts.index(name, 1) + 1 :]
+            return None if private(rest) else ".".join([public, *rest])
     for i in range(len(parts) - 1, 0, -1):
         if ".".join(parts[:i]) in modules:
-            return qualname
+            return None if private(parts[i:]) else qualname
     return None
 
 

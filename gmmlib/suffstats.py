@@ -575,7 +575,7 @@ class BlockEStep:
     missing : bool, default=False
         Whether the blocks may hold NaN, each a missing entry. Then each block's
         rows with a NaN are set apart and E-stepped on their observed
-        coordinates (:meth:`_incomplete_sums`, the EM of Ghahramani and Jordan
+        coordinates (``_incomplete_sums``, the EM of Ghahramani and Jordan
         1994); its complete rows take the path above, unchanged. False (the
         default) skips the search for NaN, so complete data costs nothing more.
 

@@ -116,7 +116,7 @@ class VEV(Parsimonious, GeneralLayout):
 
 
 class EVV(Parsimonious, GeneralLayout):
-    """Σ_k = λ C_k, |C_k| = 1: equal volume, shape and orientation per component."""
+    """Σ_k = λ C_k, det C_k = 1: equal volume, shape and orientation per component."""
 
     name = "EVV"
     simpler = "'EEV' or 'EVI'"
@@ -131,7 +131,7 @@ class EVV(Parsimonious, GeneralLayout):
 
 
 class VEE(Parsimonious, GeneralLayout):
-    """Σ_k = λ_k C, |C| = 1: proportional covariances."""
+    """Σ_k = λ_k C, det C = 1: proportional covariances."""
 
     name = "VEE"
     iterative = True
