@@ -285,6 +285,28 @@ def test_api_names_follow_the_api_page():
     assert api_name("gmmlib.suffstats.m_step", modules, classes) is None
 
 
+def test_private_names_after_a_documented_module_or_class_are_not_linked():
+    # autodoc leaves private members out, so a link to one would not resolve
+    modules = {"gmmlib.covariance", "gmmlib.suffstats"}
+    classes = ["gmmlib.covariance.Diag"]
+    api_name = equations_module.api_name
+    private = (
+        "gmmlib.covariance._parsimonious.n_variance_parameters",
+        "gmmlib.suffstats.BlockEStep._incomplete_terms",
+        "gmmlib.covariance._diagonal.Diag._given",
+    )
+    for qualname in private:
+        assert api_name(qualname, modules, classes) is None, qualname
+    assert (
+        api_name("gmmlib.covariance._diagonal.Diag.maximise", modules, classes)
+        == "gmmlib.covariance.Diag.maximise"
+    )
+    assert (
+        api_name("gmmlib.suffstats.BlockEStep.statistics", modules, classes)
+        == "gmmlib.suffstats.BlockEStep.statistics"
+    )
+
+
 @pytest.fixture
 def weak_chapter(tmp_path):
     path = tmp_path / "weak" / "chapters" / "01_weak.md"
