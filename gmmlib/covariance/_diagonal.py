@@ -8,7 +8,10 @@ Chapter 6 derives both M-steps: :eq:`eq-sigma-diag` and
 import numpy as np
 
 from gmmlib.covariance._base import DiagonalLayout
-from gmmlib.covariance._parsimonious import Parsimonious, iterate, unit_determinant
+from gmmlib.covariance._parsimonious import (
+    Parsimonious,
+    volumes_and_common_shape,
+)
 
 
 class Diag(DiagonalLayout):
@@ -116,17 +119,6 @@ class VEI(Parsimonious, DiagonalLayout):
     def maximise(self, nk, scatter):
         """Block ascent (Celeux & Govaert 1995): :math:`λ_k = \\operatorname{tr}(W_k
         A^{-1}) / (d N_k)`, then :math:`A ∝ \\sum_k \\operatorname{diag} W_k / λ_k`
-        with :math:`|A| = 1`, from A of 'EEI', until Σ stops changing."""
-        d = scatter.shape[1]
-
-        def volumes(shape):
-            return (scatter / shape).sum(axis=1) / (d * nk)
-
-        def step(shape):
-            return unit_determinant((scatter / volumes(shape)[:, None]).sum(axis=0))
-
-        def covariances(shape):
-            return volumes(shape)[:, None] * shape
-
-        start = unit_determinant(scatter.sum(axis=0))
-        return covariances(iterate(step, start, covariances, self.name))
+        with :math:`|A| = 1`, from A of 'EEI', until Σ stops changing
+        (``volumes_and_common_shape`` of the diagonals)."""
+        return volumes_and_common_shape(nk, scatter, self.name)

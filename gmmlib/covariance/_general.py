@@ -13,7 +13,7 @@ from gmmlib.covariance._parsimonious import (
     iterate,
     rotation_sweep,
     sorted_eigh,
-    unit_determinant,
+    volumes_and_common_shape,
 )
 
 
@@ -98,21 +98,8 @@ class VEV(Parsimonious, GeneralLayout):
         \\operatorname{tr}(Ω_k A^{-1}) / (d N_k)` and :math:`A ∝ \\sum_k Ω_k /
         λ_k`, :math:`|A| = 1` (Celeux & Govaert 1995)."""
         values, vectors = sorted_eigh(scatter)
-        d = values.shape[1]
-
-        def volumes(shape):
-            return (values / shape).sum(axis=1) / (d * nk)
-
-        def step(shape):
-            return unit_determinant((values / volumes(shape)[:, None]).sum(axis=0))
-
-        def eigenvalues(shape):
-            return volumes(shape)[:, None] * shape
-
-        shape = iterate(
-            step, unit_determinant(values.sum(axis=0)), eigenvalues, self.name
-        )
-        return (vectors * eigenvalues(shape)[:, None, :]) @ np.swapaxes(vectors, 1, 2)
+        eigenvalues = volumes_and_common_shape(nk, values, self.name)
+        return (vectors * eigenvalues[:, None, :]) @ np.swapaxes(vectors, 1, 2)
 
 
 class EVV(Parsimonious, GeneralLayout):

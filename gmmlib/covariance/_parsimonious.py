@@ -109,6 +109,34 @@ def unit_determinant(diagonals):
     return diagonals / np.exp(np.mean(np.log(diagonals), axis=-1, keepdims=True))
 
 
+def volumes_and_common_shape(nk, diagonals, name):
+    """:math:`λ_k A` for per-component diagonals :math:`ω_k`, one shape A.
+
+    Block ascent (Celeux & Govaert 1995): :math:`λ_k = \\sum_i ω_{ki} / A_i
+    / (d N_k)`, then :math:`A ∝ \\sum_k ω_k / λ_k` with :math:`|A| = 1`, from
+    A of the pooled :math:`\\sum_k ω_k`, until :math:`λ_k A` stops changing
+    (``iterate``). VEI takes :math:`ω_k = \\operatorname{diag} W_k`; VEV the
+    eigenvalues of :math:`W_k`, whose eigenvectors are its :math:`D_k`.
+
+    Returns
+    -------
+    ndarray of shape (n_components, n_features)
+    """
+    d = diagonals.shape[1]
+
+    def volumes(shape):
+        return (diagonals / shape).sum(axis=1) / (d * nk)
+
+    def step(shape):
+        return unit_determinant((diagonals / volumes(shape)[:, None]).sum(axis=0))
+
+    def products(shape):
+        return volumes(shape)[:, None] * shape
+
+    start = unit_determinant(diagonals.sum(axis=0))
+    return products(iterate(step, start, products, name))
+
+
 # --------------------------------------------------------------------------
 # A common orientation D: sweeps of plane rotations (EVE and VVE)
 #
